@@ -1,0 +1,45 @@
+//! Backends run workloads on one device. `cpu` is always present; `gpu` wraps every adapter
+//! that wgpu finds and is the only module that imports wgpu.
+//!
+//! The contract with the run loop: `prepare` does all allocation, upload and pipeline building;
+//! the returned [`Prepared`] only runs the kernel, so nothing but the kernel is timed.
+
+pub mod cpu;
+pub mod gpu;
+
+use anyhow::Result;
+
+use crate::results::{DeviceRecord, TimerKind};
+use crate::workload::Workload;
+
+/// A device that can run workloads.
+pub trait Backend {
+    /// Description of the device for the results file (`id` filled in by the caller's order).
+    fn record(&self) -> DeviceRecord;
+
+    /// Why this backend cannot run `w` (unsupported dtype, exceeds limits, too big), or `None`.
+    fn unsupported(&self, w: &Workload) -> Option<String>;
+
+    /// Allocate buffers, upload `inputs` (as produced by [`crate::reference::inputs`]) and build
+    /// whatever the kernel needs. Nothing here is timed.
+    fn prepare<'a>(
+        &'a mut self,
+        w: &Workload,
+        inputs: &crate::reference::Inputs,
+    ) -> Result<Box<dyn Prepared + 'a>>;
+}
+
+/// A workload ready to run on a device.
+pub trait Prepared {
+    /// Run the kernel once and return its output (f32, converted if needed) for verification.
+    fn run_and_read(&mut self) -> Result<Vec<f32>>;
+
+    /// Run `iters` back-to-back invocations and return the elapsed nanoseconds by this
+    /// backend's timer (see [`Prepared::timer`]).
+    fn time(&mut self, iters: u64) -> Result<u64>;
+
+    /// Which clock [`Prepared::time`] uses.
+    fn timer(&self) -> TimerKind {
+        TimerKind::Wall
+    }
+}

@@ -1,0 +1,102 @@
+//! The `accelbench` binary: parse, dispatch, print errors, exit. Nothing else.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use accelbench::cli::{Cli, Command};
+use accelbench::{compare, cost, report, runner};
+
+fn main() -> ExitCode {
+    // Errors are reported as sentences; a panic would be a bug, so say so plainly.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error (this is a bug in accelbench, please report it): {info}");
+    }));
+    let cli = Cli::parse();
+    let mut stdout = std::io::stdout().lock();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        dispatch(cli.command, &mut stdout)
+    }));
+    let _ = stdout.flush();
+    match result {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+fn dispatch(command: Command, stdout: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Devices(a) => {
+            runner::devices(a.json, stdout)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run(a) => {
+            let opts = runner::RunOptions {
+                device: runner::DeviceSelector::parse(a.device.as_deref())?,
+                suite: a.suite,
+                kernels: a.kernels,
+                shape: a.shape,
+                threads: a.threads,
+                max_time_per_workload_s: a.max_time_per_workload,
+                target_rel_ci: a.target_ci,
+                model: a.model,
+                out: a.out,
+                force: a.force,
+                json: a.json,
+            };
+            let outcome = runner::execute(&opts, stdout)?;
+            Ok(if outcome.interrupted {
+                ExitCode::from(130)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Report(a) => {
+            let opts = report::ReportOptions {
+                files: a.files,
+                format: a.format,
+                transpose: a.transpose,
+                out: a.out,
+                force: a.force,
+            };
+            report::execute(&opts, stdout)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Cost(a) => {
+            let opts = cost::CostOptions {
+                files: a.files,
+                model: a.model,
+                batch: a.batch,
+                prompt_tokens: a.prompt_tokens,
+                output_tokens: a.output_tokens,
+                precision: a.precision,
+                pricing: a.pricing,
+                instance: a.instance,
+                price_per_hour: a.price_per_hour,
+                list: a.list,
+                format: a.format,
+            };
+            cost::execute(&opts, stdout)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compare(a) => {
+            let opts = compare::CompareOptions {
+                baseline: a.baseline,
+                candidate: a.candidate,
+                threshold_pct: a.threshold,
+                format: a.format,
+            };
+            let regressed = compare::execute(&opts, stdout)?;
+            Ok(if regressed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Measurement: warm-up, batching of short kernels, adaptive sample count with a stopping rule,
+//! HdrHistogram recording and summary statistics.
+//!
+//! Owns what a sample is and when to stop taking them. It knows nothing about kernels: it
+//! calls a closure that runs `iters` invocations and returns the elapsed nanoseconds.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use base64::Engine;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+
+use crate::results::LatencyNs;
+
+/// Settings of the stopping rule.
+#[derive(Debug, Clone)]
+pub struct MeasureConfig {
+    /// Stop when (ci95 high - ci95 low) / median falls below this (default 0.02).
+    pub target_rel_ci: f64,
+    /// Stop after this much measuring time even if the interval is still wide.
+    pub max_time: Duration,
+    /// Warm-up time before the first recorded sample.
+    pub warmup: Duration,
+    /// Never stop on the CI rule before this many samples.
+    pub min_samples: usize,
+    /// Hard cap on samples.
+    pub max_samples: usize,
+    /// A sample batches invocations until it lasts at least this long, so that the timer's own
+    /// cost stays well under 1% of a sample.
+    pub min_sample_time: Duration,
+}
+
+impl Default for MeasureConfig {
+    fn default() -> Self {
+        MeasureConfig {
+            target_rel_ci: 0.02,
+            max_time: Duration::from_secs(3),
+            warmup: Duration::from_millis(200),
+            min_samples: 10,
+            max_samples: 100_000,
+            min_sample_time: Duration::from_micros(500),
+        }
+    }
+}
+
+/// Why sampling stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// The confidence interval of the median reached the target width.
+    Stable,
+    /// The time cap was reached first.
+    TimeCap,
+    /// The sample cap was reached first.
+    SampleCap,
+}
+
+/// Recorded samples of one workload.
+#[derive(Debug, Clone)]
+pub struct Samples {
+    /// Nanoseconds per invocation, one entry per sample, in recording order.
+    pub per_invocation_ns: Vec<f64>,
+    pub iters_per_sample: u64,
+    pub stop: StopReason,
+}
+
+/// Error returned when the run was interrupted (Ctrl-C) during sampling.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+pub struct Interrupted;
+
+/// Take samples of `run(iters) -> elapsed ns` until the median is known to `cfg.target_rel_ci`
+/// or `cfg.max_time` is spent. `interrupted` is polled between samples.
+pub fn until_stable(
+    cfg: &MeasureConfig,
+    interrupted: &AtomicBool,
+    mut run: impl FnMut(u64) -> Result<u64>,
+) -> Result<Samples> {
+    // Warm-up, also used to size the batch.
+    let warm_start = Instant::now();
+    let mut iters: u64 = 1;
+    let mut last_ns;
+    loop {
+        last_ns = run(iters)?.max(1);
+        if interrupted.load(Ordering::Relaxed) {
+            return Err(Interrupted.into());
+        }
+        let long_enough = last_ns as u128 >= cfg.min_sample_time.as_nanos();
+        if long_enough && warm_start.elapsed() >= cfg.warmup {
+            break;
+        }
+        if !long_enough {
+            iters = grow_iters(iters, last_ns, cfg.min_sample_time);
+        }
+        if warm_start.elapsed() >= cfg.warmup.max(cfg.max_time / 4) && long_enough {
+            break;
+        }
+        if warm_start.elapsed() >= cfg.max_time && iters > 1 {
+            break;
+        }
+    }
+
+    let mut per_invocation_ns = Vec::with_capacity(256);
+    let start = Instant::now();
+    let mut next_check = cfg.min_samples.max(2);
+    let mut scratch = Vec::new();
+    let stop = loop {
+        let ns = run(iters)?;
+        per_invocation_ns.push(ns as f64 / iters as f64);
+        if interrupted.load(Ordering::Relaxed) {
+            return Err(Interrupted.into());
+        }
+        let n = per_invocation_ns.len();
+        if n >= cfg.max_samples {
+            break StopReason::SampleCap;
+        }
+        if n >= next_check {
+            // Checking sorts the samples; doing it at geometric intervals keeps the cost per
+            // sample O(log n) amortised.
+            next_check = n + (n / 10).max(1);
+            scratch.clear();
+            scratch.extend_from_slice(&per_invocation_ns);
+            sort_f64(&mut scratch);
+            if relative_ci_width(&scratch) <= cfg.target_rel_ci {
+                break StopReason::Stable;
+            }
+        }
+        if start.elapsed() >= cfg.max_time && n >= 3.min(cfg.min_samples) {
+            break StopReason::TimeCap;
+        }
+    };
+    Ok(Samples {
+        per_invocation_ns,
+        iters_per_sample: iters,
+        stop,
+    })
+}
+
+fn grow_iters(iters: u64, elapsed_ns: u64, target: Duration) -> u64 {
+    let want = target.as_nanos() as f64 * 1.2 / elapsed_ns.max(1) as f64 * iters as f64;
+    (want.ceil() as u64).clamp(iters + 1, iters.saturating_mul(100))
+}
+
+/// Sort floats ascending (NaN last).
+pub fn sort_f64(v: &mut [f64]) {
+    v.sort_by(|a, b| a.total_cmp(b));
+}
+
+/// Distribution-free 95% confidence interval of the median of sorted samples, from the order
+/// statistics at ranks n/2 -/+ 1.96 sqrt(n)/2 (normal approximation to the binomial).
+/// Requires at least one sample.
+pub fn median_ci95(sorted: &[f64]) -> (f64, f64) {
+    let n = sorted.len();
+    assert!(n > 0, "median_ci95 needs at least one sample");
+    let half = 1.96 * (n as f64).sqrt() / 2.0;
+    let mid = n as f64 / 2.0;
+    let lo = ((mid - half).floor().max(0.0) as usize).min(n - 1);
+    let hi = ((mid + half).ceil() as usize).min(n - 1);
+    (sorted[lo], sorted[hi])
+}
+
+/// (ci high - ci low) / median of sorted samples; infinite when fewer than 2 samples.
+pub fn relative_ci_width(sorted: &[f64]) -> f64 {
+    if sorted.len() < 2 {
+        return f64::INFINITY;
+    }
+    let (lo, hi) = median_ci95(sorted);
+    let med = percentile(sorted, 50.0);
+    if med <= 0.0 {
+        return f64::INFINITY;
+    }
+    (hi - lo) / med
+}
+
+/// Percentile of sorted samples by linear interpolation between closest ranks.
+/// `p` in [0, 100]; at least one sample.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let n = sorted.len();
+    assert!(n > 0, "percentile needs at least one sample");
+    let rank = (p / 100.0).clamp(0.0, 1.0) * (n - 1) as f64;
+    let lo = rank.floor() as usize;
+    let hi = rank.ceil() as usize;
+    let frac = rank - lo as f64;
+    sorted[lo] + (sorted[hi] - sorted[lo]) * frac
+}
+
+/// Summary statistics of samples (any order), plus the 95% CI of the median.
+pub fn summarize(samples: &[f64]) -> (LatencyNs, [f64; 2]) {
+    if samples.is_empty() {
+        return (LatencyNs::default(), [0.0, 0.0]);
+    }
+    let mut s = samples.to_vec();
+    sort_f64(&mut s);
+    let n = s.len() as f64;
+    let mean = s.iter().sum::<f64>() / n;
+    let var = if s.len() > 1 {
+        s.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    let (lo, hi) = median_ci95(&s);
+    (
+        LatencyNs {
+            min: s[0],
+            p50: percentile(&s, 50.0),
+            p90: percentile(&s, 90.0),
+            p99: percentile(&s, 99.0),
+            p999: percentile(&s, 99.9),
+            max: s[s.len() - 1],
+            mean,
+            stddev: var.sqrt(),
+        },
+        [lo, hi],
+    )
+}
+
+/// Record per-invocation samples (ns) in an HdrHistogram (3 significant digits) and serialize it
+/// as base64 of the V2 deflate encoding.
+pub fn encode_histogram(samples_ns: &[f64]) -> Result<String> {
+    let mut h = Histogram::<u64>::new(3).context("could not create histogram")?;
+    for &s in samples_ns {
+        h.record(s.round().max(1.0) as u64)
+            .context("could not record sample in histogram")?;
+    }
+    let mut buf = Vec::new();
+    V2DeflateSerializer::new()
+        .serialize(&h, &mut buf)
+        .map_err(|e| anyhow::anyhow!("could not serialize histogram: {e:?}"))?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(buf))
+}
+
+/// Inverse of [`encode_histogram`].
+pub fn decode_histogram(b64: &str) -> Result<Histogram<u64>> {
+    if b64.is_empty() {
+        bail!("histogram is empty");
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .context("histogram is not valid base64")?;
+    Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .map_err(|e| anyhow::anyhow!("histogram is not a valid HdrHistogram V2 blob: {e:?}"))
+}
+
+/// Expand a histogram back into samples (each recorded value repeated by its count), ascending.
+/// Values are quantized to the histogram's precision (3 significant digits).
+pub fn histogram_samples(h: &Histogram<u64>) -> Vec<f64> {
+    let mut out = Vec::with_capacity(h.len() as usize);
+    for v in h.iter_recorded() {
+        let value = h.median_equivalent(v.value_iterated_to()) as f64;
+        for _ in 0..v.count_at_value() {
+            out.push(value);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_round_trips() {
+        let samples = [1000.0, 1500.0, 2000.0, 2000.0, 123456.0];
+        let h = decode_histogram(&encode_histogram(&samples).unwrap()).unwrap();
+        assert_eq!(h.len(), 5);
+        let back = histogram_samples(&h);
+        assert_eq!(back.len(), 5);
+        for (a, b) in back.iter().zip([1000.0, 1500.0, 2000.0, 2000.0, 123456.0]) {
+            assert!((a - b).abs() / b < 1e-3, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn stops_when_stable() {
+        let flag = AtomicBool::new(false);
+        let cfg = MeasureConfig {
+            warmup: Duration::from_millis(1),
+            min_sample_time: Duration::from_micros(1),
+            ..Default::default()
+        };
+        // A fake kernel with constant time stops as soon as the check runs.
+        let s = until_stable(&cfg, &flag, |iters| Ok(1000 * iters)).unwrap();
+        assert_eq!(s.stop, StopReason::Stable);
+        assert!(s.per_invocation_ns.iter().all(|&x| x == 1000.0));
+    }
+}

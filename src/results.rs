@@ -1,0 +1,298 @@
+//! The results file: the single hand-off between measuring and everything after it.
+//!
+//! Owns the serde types of schema v1, the atomic writer and the loader with clear errors.
+//! It must not depend on backends: `report`, `cost` and `compare` read results through it.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+/// Version of the results schema written by this build.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole results file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResults {
+    pub schema_version: u32,
+    pub tool_version: String,
+    /// RFC 3339 time the run started.
+    pub started_at: String,
+    pub host: Host,
+    pub devices: Vec<DeviceRecord>,
+    pub results: Vec<ResultRow>,
+    /// True when the run was interrupted (Ctrl-C) and holds only the workloads finished so far.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+    /// Suite name and settings the run used, for readers of the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<RunSettings>,
+}
+
+/// How a run was configured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    pub suite: String,
+    pub threads: usize,
+    pub max_time_per_workload_s: f64,
+    pub target_rel_ci: f64,
+}
+
+/// Host fingerprint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Host {
+    pub hostname: String,
+    pub os: String,
+    pub kernel: String,
+    pub cpu_model: String,
+    /// Physical cores.
+    pub cores: usize,
+    /// Hardware threads.
+    pub threads: usize,
+    pub memory_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_commit: Option<String>,
+    /// rustc version the binary was built with, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rustc: Option<String>,
+}
+
+/// `cpu` or `gpu`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceKind {
+    Cpu,
+    Gpu,
+}
+
+/// One measured device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceRecord {
+    /// Identifier unique within the file: `cpu`, `gpu0`, `gpu1` ...
+    pub id: String,
+    pub kind: DeviceKind,
+    pub name: String,
+    /// `native` for the CPU; `vulkan`, `metal`, `dx12`, `gl` for GPUs.
+    pub backend: String,
+    pub driver: String,
+    /// Device type as the driver reports it (`discrete`, `integrated`, `cpu` for software
+    /// adapters such as lavapipe, ...). Software adapters must never be read as GPU speed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_gflops: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_gbps: Option<f64>,
+    /// Where the peak figures came from, in words.
+    pub peak_source: String,
+}
+
+/// Which clock timed the samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimerKind {
+    Wall,
+    GpuTimestamp,
+}
+
+/// Latency summary of one workload, nanoseconds per kernel invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct LatencyNs {
+    pub min: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+    pub mean: f64,
+    pub stddev: f64,
+}
+
+/// Outcome of checking a backend's output against the reference.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Verified {
+    pub ok: bool,
+    pub max_abs_err: f64,
+    pub tolerance: f64,
+}
+
+/// One workload measured on one device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultRow {
+    /// `DeviceRecord::id` of the device that ran it.
+    pub device: String,
+    pub kernel: String,
+    pub shape: BTreeMap<String, serde_json::Value>,
+    pub dtype: String,
+    pub flops: u64,
+    pub bytes: u64,
+    /// Number of recorded samples (each sample may batch several invocations).
+    pub samples: u64,
+    /// Kernel invocations per sample.
+    #[serde(default = "one")]
+    pub iters_per_sample: u64,
+    pub timer: TimerKind,
+    pub ns: LatencyNs,
+    /// 95% confidence interval of the median, ns.
+    pub ci95_ns: [f64; 2],
+    /// Throughput at the median; 0 when verification failed.
+    pub gflops: f64,
+    pub gbps: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pct_peak_flops: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pct_peak_bw: Option<f64>,
+    /// For `decode_step`: tokens/s of the whole model (1 / (p50 x layers)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_per_s: Option<f64>,
+    pub verified: Verified,
+    /// Every sample, per-invocation ns, as a base64 HdrHistogram V2 (deflate) blob.
+    pub histogram: String,
+    /// Why the workload has no timing (verification failed, did not fit, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl ResultRow {
+    /// Stable identity of the workload (kernel, shape, dtype), without the device.
+    pub fn workload_label(&self) -> String {
+        crate::workload::label_from_parts(&self.kernel, &self.shape, &self.dtype)
+    }
+
+    /// True when this row carries a trustworthy timing.
+    pub fn is_valid(&self) -> bool {
+        self.verified.ok && self.error.is_none() && self.samples > 0
+    }
+
+    /// Decode the stored histogram.
+    pub fn decode_histogram(&self) -> Result<hdrhistogram::Histogram<u64>> {
+        crate::measure::decode_histogram(&self.histogram)
+    }
+}
+
+impl RunResults {
+    /// Device record by id.
+    pub fn device(&self, id: &str) -> Option<&DeviceRecord> {
+        self.devices.iter().find(|d| d.id == id)
+    }
+}
+
+/// Load and validate a results file. Errors name the file, the field and what was expected.
+pub fn load(path: &Path) -> Result<RunResults> {
+    let text = fs::read_to_string(path)
+        .with_context(|| format!("could not read results file '{}'", path.display()))?;
+    parse(&text, path)
+}
+
+/// Parse results from text; `path` is only used in messages.
+pub fn parse(text: &str, path: &Path) -> Result<RunResults> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        anyhow::anyhow!(
+            "'{}' is not a valid JSON results file: {e} (was it truncated?)",
+            path.display()
+        )
+    })?;
+    match value.get("schema_version") {
+        Some(serde_json::Value::Number(n)) if n.as_u64() == Some(SCHEMA_VERSION as u64) => {}
+        Some(v) => bail!(
+            "'{}': field 'schema_version' is {v}, but this accelbench reads schema version {SCHEMA_VERSION}; re-run the benchmark with this version or use a matching accelbench",
+            path.display()
+        ),
+        None => bail!(
+            "'{}': missing field 'schema_version'; expected an accelbench results file (schema version {SCHEMA_VERSION})",
+            path.display()
+        ),
+    }
+    let results: RunResults = serde_json::from_value(value)
+        .map_err(|e| anyhow::anyhow!("'{}': {e}", path.display()))?;
+    for (i, row) in results.results.iter().enumerate() {
+        if results.device(&row.device).is_none() {
+            bail!(
+                "'{}': field 'results[{i}].device' is '{}', which is not the id of any entry in 'devices'",
+                path.display(),
+                row.device
+            );
+        }
+    }
+    Ok(results)
+}
+
+/// Serialize to pretty JSON.
+pub fn to_json(results: &RunResults) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(results).context("could not serialize results")?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// Check, before any work is done, that `path` may be written: it does not exist (or `force`),
+/// and its directory exists or can be created and is writable.
+pub fn check_writable(path: &Path, force: bool) -> Result<()> {
+    if path.exists() && !force {
+        bail!(
+            "'{}' already exists; pass --force to overwrite it or choose another --out",
+            path.display()
+        );
+    }
+    if path.is_dir() {
+        bail!("'{}' is a directory; --out needs a file path", path.display());
+    }
+    let dir = parent_dir(path);
+    fs::create_dir_all(&dir)
+        .with_context(|| format!("could not create directory '{}'", dir.display()))?;
+    let probe = dir.join(format!(".accelbench-probe-{}", std::process::id()));
+    fs::File::create(&probe)
+        .with_context(|| format!("cannot write to directory '{}'", dir.display()))?;
+    let _ = fs::remove_file(&probe);
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Write `contents` to `path` atomically: a temporary file in the same directory, fsync, rename.
+/// Refuses to replace an existing file unless `force`.
+pub fn write_atomic(path: &Path, contents: &[u8], force: bool) -> Result<()> {
+    if path.exists() && !force {
+        bail!(
+            "'{}' already exists; pass --force to overwrite it",
+            path.display()
+        );
+    }
+    let dir = parent_dir(path);
+    fs::create_dir_all(&dir)
+        .with_context(|| format!("could not create directory '{}'", dir.display()))?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "results".into());
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let result = (|| -> Result<()> {
+        let mut f = fs::File::create(&tmp)
+            .with_context(|| format!("could not create '{}'", tmp.display()))?;
+        f.write_all(contents)
+            .with_context(|| format!("could not write '{}'", tmp.display()))?;
+        f.sync_all()
+            .with_context(|| format!("could not sync '{}'", tmp.display()))?;
+        fs::rename(&tmp, path).with_context(|| format!("could not write '{}'", path.display()))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Write a results file atomically.
+pub fn save(results: &RunResults, path: &Path, force: bool) -> Result<()> {
+    write_atomic(path, to_json(results)?.as_bytes(), force)
+}

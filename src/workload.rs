@@ -1,0 +1,253 @@
+//! A workload is one kernel at one shape and dtype, with its exact FLOP and byte counts.
+//!
+//! This module owns the *definition* of each kernel's arithmetic (what is computed, how much
+//! work it is) and nothing about how or where it runs. Backends and the reference read it;
+//! results files store its [`Workload::kernel_name`], [`Workload::shape_map`] and dtype.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::ModelShape;
+
+/// Element type of a workload's inputs and weights. Accumulation is always f32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    F32,
+    F16,
+}
+
+impl Dtype {
+    pub fn size_bytes(self) -> u64 {
+        match self {
+            Dtype::F32 => 4,
+            Dtype::F16 => 2,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Dtype::F32 => "f32",
+            Dtype::F16 => "f16",
+        }
+    }
+}
+
+impl fmt::Display for Dtype {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Decode-time attention over a KV cache for one new token (batch 1), grouped-query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AttentionShape {
+    /// Number of cached positions attended to (including the new token).
+    pub context: u64,
+    pub q_heads: u64,
+    pub kv_heads: u64,
+    pub head_dim: u64,
+}
+
+/// The kernels accelbench measures.
+///
+/// Conventions (the reference implementation in `reference.rs` is the executable definition):
+/// - `Gemm`: C[m,n] = A[m,k] x B[k,n], all row-major.
+/// - `Gemv`: y[n] = W[n,k] x x[k], W row-major (one row per output), as in decode.
+/// - `Softmax`: numerically stable softmax over each row of a [rows, cols] matrix.
+/// - `RmsNorm`: y = x / sqrt(mean(x^2) + 1e-5) * g, per row of [rows, cols]; g has `cols` entries.
+/// - `DecodeAttention`: q [q_heads, head_dim], K and V caches [kv_heads, context, head_dim];
+///   out [q_heads, head_dim] = softmax(q K^T / sqrt(head_dim)) V, query head h reads
+///   KV head h / (q_heads / kv_heads).
+/// - `StreamTriad`: a[i] = b[i] + s * c[i] over `n` elements (the STREAM triad, bandwidth probe).
+/// - `DecodeStep`: one Llama-style transformer layer for one token at `context` positions:
+///   rmsnorm, QKV projection, RoPE-free attention over the KV cache, output projection plus
+///   residual, rmsnorm, gated SiLU MLP plus residual. Tokens/s for the full model is
+///   1 / (layer time x layers).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    Gemm { m: u64, n: u64, k: u64 },
+    Gemv { n: u64, k: u64 },
+    Softmax { rows: u64, cols: u64 },
+    RmsNorm { rows: u64, cols: u64 },
+    DecodeAttention(AttentionShape),
+    StreamTriad { n: u64 },
+    DecodeStep { model: ModelShape, context: u64 },
+}
+
+/// One kernel at one shape and dtype.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Workload {
+    pub kernel: Kernel,
+    pub dtype: Dtype,
+}
+
+/// RMSNorm epsilon used everywhere.
+pub const RMSNORM_EPS: f32 = 1e-5;
+
+impl Workload {
+    pub fn new(kernel: Kernel, dtype: Dtype) -> Self {
+        Workload { kernel, dtype }
+    }
+
+    /// Short kernel name as stored in results files (`gemm`, `gemv`, ...).
+    pub fn kernel_name(&self) -> &'static str {
+        match self.kernel {
+            Kernel::Gemm { .. } => "gemm",
+            Kernel::Gemv { .. } => "gemv",
+            Kernel::Softmax { .. } => "softmax",
+            Kernel::RmsNorm { .. } => "rmsnorm",
+            Kernel::DecodeAttention(_) => "decode_attention",
+            Kernel::StreamTriad { .. } => "stream_triad",
+            Kernel::DecodeStep { .. } => "decode_step",
+        }
+    }
+
+    /// All kernel names, for `--kernel` validation and help text.
+    pub const KERNEL_NAMES: &'static [&'static str] = &[
+        "gemm",
+        "gemv",
+        "softmax",
+        "rmsnorm",
+        "decode_attention",
+        "stream_triad",
+        "decode_step",
+    ];
+
+    /// The shape as a flat map, exactly as written to the results file's `shape` field.
+    pub fn shape_map(&self) -> BTreeMap<String, serde_json::Value> {
+        let mut m = BTreeMap::new();
+        let mut put = |k: &str, v: serde_json::Value| {
+            m.insert(k.to_string(), v);
+        };
+        match &self.kernel {
+            Kernel::Gemm { m, n, k } => {
+                put("m", (*m).into());
+                put("n", (*n).into());
+                put("k", (*k).into());
+            }
+            Kernel::Gemv { n, k } => {
+                put("n", (*n).into());
+                put("k", (*k).into());
+            }
+            Kernel::Softmax { rows, cols } | Kernel::RmsNorm { rows, cols } => {
+                put("rows", (*rows).into());
+                put("cols", (*cols).into());
+            }
+            Kernel::DecodeAttention(a) => {
+                put("context", a.context.into());
+                put("q_heads", a.q_heads.into());
+                put("kv_heads", a.kv_heads.into());
+                put("head_dim", a.head_dim.into());
+            }
+            Kernel::StreamTriad { n } => put("n", (*n).into()),
+            Kernel::DecodeStep { model, context } => {
+                put("model", model.name.clone().into());
+                put("layers", model.layers.into());
+                put("hidden", model.hidden.into());
+                put("q_heads", model.q_heads.into());
+                put("kv_heads", model.kv_heads.into());
+                put("head_dim", model.head_dim.into());
+                put("ffn", model.ffn.into());
+                put("context", (*context).into());
+            }
+        }
+        m
+    }
+
+    /// A one-line human label, e.g. `gemm m=2048 n=2048 k=2048 f32`. Stable: used as the
+    /// workload's identity when results are merged or compared.
+    pub fn label(&self) -> String {
+        label_from_parts(self.kernel_name(), &self.shape_map(), self.dtype.name())
+    }
+
+    /// Exact floating-point operations per invocation (a multiply-add counts as 2).
+    pub fn flops(&self) -> u64 {
+        match &self.kernel {
+            Kernel::Gemm { m, n, k } => 2 * m * n * k,
+            Kernel::Gemv { n, k } => 2 * n * k,
+            // max, subtract, exp, sum, divide: 5 per element (exp counted as one op).
+            Kernel::Softmax { rows, cols } => 5 * rows * cols,
+            // square+accumulate (2), scale (1), multiply by gain (1) per element.
+            Kernel::RmsNorm { rows, cols } => 4 * rows * cols,
+            Kernel::DecodeAttention(a) => attention_flops(a),
+            Kernel::StreamTriad { n } => 2 * n,
+            Kernel::DecodeStep { model, context } => model.decode_layer_flops(*context),
+        }
+    }
+
+    /// Bytes that must move between memory and the compute unit per invocation, counting each
+    /// input read once and each output written once (the compulsory traffic).
+    pub fn bytes(&self) -> u64 {
+        let s = self.dtype.size_bytes();
+        match &self.kernel {
+            Kernel::Gemm { m, n, k } => s * (m * k + k * n + m * n),
+            Kernel::Gemv { n, k } => s * (n * k + k + n),
+            Kernel::Softmax { rows, cols } => s * 2 * rows * cols,
+            Kernel::RmsNorm { rows, cols } => s * (2 * rows * cols + cols),
+            Kernel::DecodeAttention(a) => {
+                s * (2 * a.kv_heads * a.context * a.head_dim + 2 * a.q_heads * a.head_dim)
+            }
+            Kernel::StreamTriad { n } => s * 3 * n,
+            Kernel::DecodeStep { model, context } => model.decode_layer_bytes(*context, s),
+        }
+    }
+
+    /// Bytes of memory the workload's buffers occupy (inputs, weights, outputs), used to refuse
+    /// shapes that do not fit.
+    pub fn footprint_bytes(&self) -> u64 {
+        // Every buffer is resident at once and read once, so footprint equals compulsory traffic.
+        self.bytes()
+    }
+}
+
+fn attention_flops(a: &AttentionShape) -> u64 {
+    // scores: q_heads x context dot products of head_dim (2 flops each),
+    // softmax ~5 per score, weighted sum of V: 2 per (score, dim).
+    a.q_heads * a.context * (2 * a.head_dim + 5 + 2 * a.head_dim)
+}
+
+/// Label from a results row's parts; the same function [`Workload::label`] uses.
+pub fn label_from_parts(
+    kernel: &str,
+    shape: &BTreeMap<String, serde_json::Value>,
+    dtype: &str,
+) -> String {
+    let mut s = kernel.to_string();
+    for (k, v) in shape {
+        match v {
+            serde_json::Value::String(t) => s.push_str(&format!(" {k}={t}")),
+            other => s.push_str(&format!(" {k}={other}")),
+        }
+    }
+    s.push(' ');
+    s.push_str(dtype);
+    s
+}
+
+impl fmt::Display for Workload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gemm_counts_are_exact() {
+        let w = Workload::new(Kernel::Gemm { m: 2, n: 3, k: 4 }, Dtype::F32);
+        assert_eq!(w.flops(), 48);
+        assert_eq!(w.bytes(), 4 * (8 + 12 + 6));
+        assert_eq!(w.label(), "gemm k=4 m=2 n=3 f32");
+    }
+
+    #[test]
+    fn gemv_bytes_are_dominated_by_weights() {
+        let w = Workload::new(Kernel::Gemv { n: 4096, k: 4096 }, Dtype::F16);
+        assert_eq!(w.flops(), 2 * 4096 * 4096);
+        assert_eq!(w.bytes(), 2 * (4096 * 4096 + 4096 + 4096));
+    }
+}
