@@ -1,0 +1,8 @@
+//! One integration-test binary; one module per theme.
+
+mod cli;
+mod compare;
+mod cost;
+mod gpu;
+mod kernels_cpu;
+mod report;
