@@ -210,8 +210,8 @@ pub fn parse(text: &str, path: &Path) -> Result<RunResults> {
             path.display()
         ),
     }
-    let results: RunResults = serde_json::from_value(value)
-        .map_err(|e| anyhow::anyhow!("'{}': {e}", path.display()))?;
+    let results: RunResults =
+        serde_json::from_value(value).map_err(|e| anyhow::anyhow!("'{}': {e}", path.display()))?;
     for (i, row) in results.results.iter().enumerate() {
         if results.device(&row.device).is_none() {
             bail!(
@@ -241,7 +241,10 @@ pub fn check_writable(path: &Path, force: bool) -> Result<()> {
         );
     }
     if path.is_dir() {
-        bail!("'{}' is a directory; --out needs a file path", path.display());
+        bail!(
+            "'{}' is a directory; --out needs a file path",
+            path.display()
+        );
     }
     let dir = parent_dir(path);
     fs::create_dir_all(&dir)

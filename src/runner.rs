@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
+use crate::backend::Backend;
 use crate::backend::cpu::{self, CpuBackend};
 use crate::backend::gpu::{self, GpuBackend};
-use crate::backend::Backend;
 use crate::measure::{self, Interrupted, MeasureConfig};
 use crate::model::ModelShape;
 use crate::reference;
@@ -89,15 +89,13 @@ fn plan(opts: &RunOptions) -> Result<(suite::Suite, Vec<Workload>)> {
             );
         }
     }
-    if let Some(t) = opts.threads {
-        if t == 0 {
-            bail!("--threads must be at least 1, got 0");
-        }
+    if opts.threads == Some(0) {
+        bail!("--threads must be at least 1, got 0");
     }
-    if let Some(s) = opts.max_time_per_workload_s {
-        if !(s.is_finite() && s > 0.0) {
-            bail!("--max-time-per-workload must be a positive number of seconds, got {s}");
-        }
+    if let Some(s) = opts.max_time_per_workload_s
+        && !(s.is_finite() && s > 0.0)
+    {
+        bail!("--max-time-per-workload must be a positive number of seconds, got {s}");
     }
     if !(opts.target_rel_ci.is_finite() && opts.target_rel_ci > 0.0 && opts.target_rel_ci < 1.0) {
         bail!(
@@ -171,9 +169,9 @@ fn apply_shape(kernels: &[String], spec: &str, workloads: &[Workload]) -> Result
         vals.insert(k.trim().to_string(), n);
     }
     let get = |key: &str| -> Result<u64> {
-        vals.get(key).copied().with_context(|| {
-            format!("--shape '{spec}' for kernel '{kernel}' is missing '{key}'")
-        })
+        vals.get(key)
+            .copied()
+            .with_context(|| format!("--shape '{spec}' for kernel '{kernel}' is missing '{key}'"))
     };
     let dtype = workloads
         .first()
@@ -204,7 +202,7 @@ fn apply_shape(kernels: &[String], spec: &str, workloads: &[Workload]) -> Result
                 kv_heads: get("kv_heads")?,
                 head_dim: get("head_dim")?,
             };
-            if a.q_heads % a.kv_heads != 0 {
+            if !a.q_heads.is_multiple_of(a.kv_heads) {
                 bail!("--shape '{spec}': q_heads must be a multiple of kv_heads");
             }
             Kernel::DecodeAttention(a)
@@ -313,14 +311,16 @@ pub fn execute(opts: &RunOptions, stdout: &mut dyn Write) -> Result<RunOutcome> 
         run.devices.push(record);
         for w in &workloads {
             if let Some(why) = backend.unsupported(w) {
-                progress.suspend(|| eprintln!("note: skipping {} on {device_id}: {why}", w.label()));
+                progress
+                    .suspend(|| eprintln!("note: skipping {} on {device_id}: {why}", w.label()));
                 continue;
             }
             progress.set_message(format!("{device_id}: {}", w.label()));
             match measure_one(backend.as_mut(), &device_id, w, &cfg, &interrupted) {
                 Ok(row) => {
                     if let Some(e) = &row.error {
-                        progress.suspend(|| eprintln!("warning: {} on {device_id}: {e}", w.label()));
+                        progress
+                            .suspend(|| eprintln!("warning: {} on {device_id}: {e}", w.label()));
                     }
                     run.results.push(row);
                 }
@@ -359,7 +359,9 @@ pub fn execute(opts: &RunOptions, stdout: &mut dyn Write) -> Result<RunOutcome> 
         eprintln!("wrote '{}'", out_path.display());
     }
     if failed > 0 {
-        eprintln!("warning: {failed} workload(s) failed verification or could not run; they have no timing");
+        eprintln!(
+            "warning: {failed} workload(s) failed verification or could not run; they have no timing"
+        );
     }
     Ok(RunOutcome {
         path: out_path,
@@ -410,7 +412,9 @@ fn open_backends(
     };
     if adapters.is_empty() {
         if *sel == DeviceSelector::Gpu {
-            bail!("no GPU adapter found (wgpu saw no Vulkan, Metal, DX12 or GL device); run with --device cpu");
+            bail!(
+                "no GPU adapter found (wgpu saw no Vulkan, Metal, DX12 or GL device); run with --device cpu"
+            );
         }
         eprintln!("note: no GPU adapter found; measuring the CPU only");
     }

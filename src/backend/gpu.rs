@@ -55,7 +55,10 @@ impl Backend for GpuBackend {
     }
 
     fn unsupported(&self, w: &Workload) -> Option<String> {
-        Some(format!("{} is not implemented on the GPU yet", w.kernel_name()))
+        Some(format!(
+            "{} is not implemented on the GPU yet",
+            w.kernel_name()
+        ))
     }
 
     fn prepare<'a>(&'a mut self, w: &Workload, inputs: &Inputs) -> Result<Box<dyn Prepared + 'a>> {
