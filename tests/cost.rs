@@ -660,3 +660,21 @@ fn cost_json_output_is_stable_and_carries_the_required_fields() {
     }
     insta::assert_snapshot!("cost_json", s);
 }
+
+#[test]
+fn a_shape_too_large_to_count_exactly_is_refused_instead_of_overflowing() {
+    let dir = tempfile::tempdir().unwrap();
+    fails_with(
+        dir.path(),
+        &[
+            "cost",
+            "--model",
+            "llama-2-70b",
+            "--batch",
+            "1000000",
+            "--prompt-tokens",
+            "1000000",
+        ],
+        &["--batch 1000000", "smaller batch"],
+    );
+}

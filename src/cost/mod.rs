@@ -162,10 +162,24 @@ fn validate(opts: &CostOptions) -> Result<ModelShape> {
             1u64 << 22
         );
     }
-    if let Some(p) = opts.price_per_hour {
-        if !(p.is_finite() && p > 0.0) {
-            bail!("--price-per-hour is {p}; expected a positive number of US dollars per hour");
-        }
+    // Work counts are exact u64; refuse shapes whose prefill would not fit in one.
+    let context = (opts.prompt_tokens + opts.output_tokens) as f64;
+    let per_position = model.decode_layer_flops(0) as f64
+        + (model.decode_layer_flops(1) - model.decode_layer_flops(0)) as f64 * context;
+    let flops_bound = opts.batch as f64 * model.layers as f64 * per_position * context;
+    if flops_bound > 1e18 {
+        bail!(
+            "--batch {} with {} prompt + {} output tokens is beyond what accelbench counts exactly for {} (about {flops_bound:.1e} FLOPs per prefill); expected a smaller batch or shorter sequences",
+            opts.batch,
+            opts.prompt_tokens,
+            opts.output_tokens,
+            model.name
+        );
+    }
+    if let Some(p) = opts.price_per_hour
+        && !(p.is_finite() && p > 0.0)
+    {
+        bail!("--price-per-hour is {p}; expected a positive number of US dollars per hour");
     }
     Ok(model)
 }
@@ -521,7 +535,7 @@ pub fn execute(opts: &CostOptions, out: &mut dyn Write) -> Result<()> {
     let mut opts = opts.clone();
     let files_note = if opts.files.is_empty() {
         match crate::runner::newest_results_file(Path::new("results")) {
-            Some(newest) if opts.instance.is_none() => {
+            Some(newest) => {
                 let note = format!(
                     "measured devices and efficiencies from {} (newest in results/)",
                     newest.display()
@@ -529,7 +543,10 @@ pub fn execute(opts: &CostOptions, out: &mut dyn Write) -> Result<()> {
                 opts.files.push(newest);
                 note
             }
-            _ => "no results file: projected rows only, stated default efficiencies".to_string(),
+            None => {
+                "no results file in results/: projected rows only, efficiencies from the pricing table"
+                    .to_string()
+            }
         }
     } else {
         format!(

@@ -279,7 +279,7 @@ impl Pricing {
             self.local.push(LocalPrice {
                 device,
                 usd_per_hour: usd,
-                price_source: l.price_source.unwrap_or_else(|| format!("{file}")),
+                price_source: l.price_source.unwrap_or_else(|| file.to_string()),
             });
         }
         Ok(())

@@ -1,8 +1,8 @@
 //! Roofline projection of tokens/s for an accelerator that is not local.
 //!
-//! Per step: time = max(FLOPs / (peak FLOP/s x compute efficiency),
-//! bytes / (peak bandwidth x memory efficiency), all-reduce bytes / link bandwidth)
-//! + 2 all-reduce latencies per layer when the model is split over several chips (tensor
+//! Per step, time is the largest of FLOPs / (peak FLOP/s x compute efficiency),
+//! bytes / (peak bandwidth x memory efficiency) and all-reduce bytes / link bandwidth, plus
+//! two all-reduce latencies per layer when the model is split over several chips (tensor
 //! parallelism over all chips of the instance). Prefill is one step over the whole batch of
 //! prompts; decode is one step per output token, with the KV cache growing every step.
 
