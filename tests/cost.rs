@@ -1,1 +1,662 @@
-//! Integration tests: cost.
+//! Integration tests: cost (pricing table, projection, measured rows, rendering, CLI).
+
+use std::path::{Path, PathBuf};
+
+use accelbench::cost::pricing::Pricing;
+use accelbench::cost::project::{self, Hardware, ServingShape};
+use accelbench::cost::{self, CostFormat, CostOptions, Precision};
+use accelbench::model::{ElemBytes, ModelShape};
+use assert_cmd::Command;
+use proptest::prelude::*;
+
+const FIXTURE: &str = "tests/fixtures/cost-results.json";
+
+fn fixture_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE)
+}
+
+fn options(model: &str) -> CostOptions {
+    CostOptions {
+        files: Vec::new(),
+        model: model.to_string(),
+        batch: 1,
+        prompt_tokens: 512,
+        output_tokens: 256,
+        precision: Precision::Bf16,
+        pricing: None,
+        instance: None,
+        price_per_hour: None,
+        list: false,
+        format: CostFormat::Json,
+    }
+}
+
+/// `accelbench` run in an empty temporary directory, so no `results/` is picked up.
+fn accelbench_in(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("accelbench").unwrap();
+    cmd.current_dir(dir);
+    cmd
+}
+
+fn json_rows(stdout: &[u8]) -> Vec<serde_json::Value> {
+    let v: serde_json::Value =
+        serde_json::from_slice(stdout).expect("cost --format json prints JSON");
+    v["rows"].as_array().expect("a rows array").clone()
+}
+
+const BF16: ElemBytes = ElemBytes {
+    weight: 2,
+    kv: 2,
+    activation: 2,
+};
+
+// ----------------------------------------------------------------- FLOP and byte counts
+
+#[test]
+fn llama_2_7b_decode_step_matches_hand_computed_counts() {
+    let m = ModelShape::by_name("llama-2-7b").unwrap();
+    // Per layer: QKV 4096x12288, O 4096x4096, MLP 3x4096x11008, two norm gains of 4096.
+    assert_eq!(m.layer_weight_params(), 202_383_360);
+    let w = m.decode_step_work(1, 1024, BF16);
+    // Per layer without attention: 2*4096*12288 + 2*4096*4096 + 6*4096*11008 + elementwise
+    // (8*4096 + 2*4096 + 5*11008) = 404,846,336. Attention: 32 heads x 1024 positions x
+    // (4*128 + 5) = 16,941,056. Times 32 layers, plus the LM head 2*32000*4096 and the final
+    // norm 4*4096: 13,759,356,928.
+    assert_eq!(w.flops, 13_759_356_928);
+    // Weights read once: 2 bytes x (32 layers x 202,383,360 + final norm 4096 + LM head
+    // 32000*4096); the input embedding is a lookup, not a read of the whole table.
+    assert_eq!(w.weight_bytes, 13_214_687_232);
+    // KV cache: 2 bytes x 32 layers x (K and V) x 32 KV heads x 128 x 1024 positions.
+    assert_eq!(w.kv_read_bytes, 536_870_912);
+    assert_eq!(w.kv_write_bytes, 524_288);
+    // Activations: 2 bytes x (32 x (4*4096 + 12288 + 2*11008) + 4096 + 32000).
+    assert_eq!(w.activation_bytes, 3_316_224);
+}
+
+#[test]
+fn llama_2_7b_prefill_counts_causal_attention_and_one_lm_head_per_prompt() {
+    let m = ModelShape::by_name("llama-2-7b").unwrap();
+    let w = m.prefill_work(1, 512, BF16);
+    // 32 x (512 x 404,846,336 + 16,544 x 512*513/2) + 2*32000*4096 + 4*4096.
+    assert_eq!(w.flops, 6_702_790_623_232);
+    assert_eq!(w.kv_write_bytes, 2 * 512 * 32 * 2 * 32 * 128);
+    assert_eq!(w.kv_read_bytes, 0);
+    // Twice the batch is exactly twice the FLOPs, but the weights are still read once.
+    let w2 = m.prefill_work(2, 512, BF16);
+    assert_eq!(w2.flops, 2 * w.flops);
+    assert_eq!(w2.weight_bytes, w.weight_bytes);
+}
+
+#[test]
+fn decode_kv_cache_reads_grow_linearly_with_context() {
+    let m = ModelShape::by_name("llama-3.1-8b").unwrap();
+    let a = m.decode_step_work(4, 1000, BF16);
+    let b = m.decode_step_work(4, 2000, BF16);
+    assert_eq!(b.kv_read_bytes, 2 * a.kv_read_bytes);
+    assert_eq!(a.weight_bytes, b.weight_bytes);
+    assert!(b.flops > a.flops);
+}
+
+#[test]
+fn tied_embeddings_are_read_once_as_the_lm_head() {
+    let m = ModelShape::by_name("llama-3.2-1b").unwrap();
+    assert!(m.tied_embeddings);
+    let w = m.decode_step_work(1, 1, BF16);
+    assert_eq!(
+        w.weight_bytes,
+        2 * (m.layers * m.layer_weight_params() + m.hidden + m.vocab * m.hidden)
+    );
+    // Resident memory counts the shared matrix once.
+    assert_eq!(
+        m.total_params(),
+        m.layers * m.layer_weight_params() + m.vocab * m.hidden + m.hidden
+    );
+}
+
+// ----------------------------------------------------------------- properties
+
+fn h100x8() -> Hardware {
+    let pricing = Pricing::embedded().unwrap();
+    let acc = pricing.accelerator("h100-sxm").unwrap();
+    Hardware::from_accelerator(acc, 8, Precision::Bf16, 10.0, 0.9)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn more_batch_never_lowers_projected_tokens_per_second(
+        model in prop::sample::select(ModelShape::preset_names()),
+        batch in 1u64..512,
+        extra in 1u64..512,
+        prompt in 1u64..4096,
+        output in 1u64..64,
+        chips in prop::sample::select(vec![1u64, 2, 8]),
+        eff_c in 0.2f64..1.0,
+        eff_m in 0.2f64..1.0,
+    ) {
+        let pricing = Pricing::embedded().unwrap();
+        let acc = pricing.accelerator("tpu-v6e").unwrap();
+        let hw = Hardware::from_accelerator(acc, chips, Precision::Bf16, 10.0, 0.9);
+        let shape = |b| ServingShape {
+            model: ModelShape::by_name(model).unwrap(),
+            batch: b,
+            prompt_tokens: prompt,
+            output_tokens: output,
+            precision: Precision::Bf16,
+        };
+        let small = project::project_tokens_per_second(&shape(batch), &hw, eff_c, eff_m);
+        let large = project::project_tokens_per_second(&shape(batch + extra), &hw, eff_c, eff_m);
+        let tol = 1.0 - 1e-9;
+        prop_assert!(large.decode_tokens_per_s >= small.decode_tokens_per_s * tol);
+        prop_assert!(large.prefill_tokens_per_s >= small.prefill_tokens_per_s * tol);
+        prop_assert!(large.output_tokens_per_s >= small.output_tokens_per_s * tol);
+    }
+
+    #[test]
+    fn higher_price_never_lowers_dollars_per_token(
+        price in 0.01f64..500.0,
+        factor in 1.0f64..10.0,
+        batch in 1u64..256,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |p: f64| {
+            let path = dir.path().join(format!("p{p}.toml"));
+            std::fs::write(
+                &path,
+                format!("[[instance]]\nname = \"p5.48xlarge\"\nusd_per_hour = {p:?}\nprice_source = \"test\"\n"),
+            )
+            .unwrap();
+            let mut o = options("llama-3.1-8b");
+            o.batch = batch;
+            o.output_tokens = 16;
+            o.pricing = Some(path);
+            o.instance = Some("p5.48xlarge".into());
+            let r = cost::compute(&o).unwrap();
+            let row = &r.rows[0];
+            (row.usd_per_m_input.unwrap(), row.usd_per_m_output.unwrap())
+        };
+        let (in_lo, out_lo) = at(price);
+        let (in_hi, out_hi) = at(price * factor);
+        prop_assert!(in_hi >= in_lo);
+        prop_assert!(out_hi >= out_lo);
+    }
+}
+
+#[test]
+fn batch_one_decode_over_eight_chips_pays_all_reduce_latency_every_layer() {
+    // Llama-3.2-1B at batch 1 on 8 H100s: each chip streams its eighth of the weights in
+    // ~0.13 ms, while the 2 x 16 all-reduce latencies per token cost 0.32 ms, so eight chips
+    // buy far less than 8x, and no chip count can beat one token per 2 x 16 x 10 us.
+    let shape = ServingShape {
+        model: ModelShape::by_name("llama-3.2-1b").unwrap(),
+        batch: 1,
+        prompt_tokens: 512,
+        output_tokens: 64,
+        precision: Precision::Bf16,
+    };
+    let eight = project::project_tokens_per_second(&shape, &h100x8(), 0.6, 0.7);
+    let mut one_hw = h100x8();
+    one_hw.chips = 1;
+    let one = project::project_tokens_per_second(&shape, &one_hw, 0.6, 0.7);
+    assert_eq!(eight.decode_bound, project::Bound::Communication);
+    assert!(eight.decode_comm_share > 0.5, "{}", eight.decode_comm_share);
+    let speedup = eight.decode_tokens_per_s / one.decode_tokens_per_s;
+    assert!(speedup > 1.0 && speedup < 4.0, "{speedup}");
+    assert!(eight.decode_tokens_per_s < 1.0 / (2.0 * 16.0 * 10e-6));
+}
+
+// ----------------------------------------------------------------- published reference points
+
+fn projected_output_tokens_per_s(args: &[&str], instance: &str) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let out = accelbench_in(dir.path())
+        .args(["cost", "--format", "json", "--instance", instance])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_rows(&out.stdout);
+    let row = rows
+        .iter()
+        .find(|r| r["instance"] == instance)
+        .expect("the named instance");
+    assert_eq!(row["basis"], "projected");
+    row["output_tokens_per_s"].as_f64().unwrap()
+}
+
+#[test]
+fn mlperf_v5_llama_2_70b_offline_on_8_h100_is_reproduced_within_a_factor_of_two() {
+    let published = 31_307.0;
+    let projected = projected_output_tokens_per_s(
+        &[
+            "--model",
+            "llama-2-70b",
+            "--batch",
+            "256",
+            "--prompt-tokens",
+            "512",
+            "--output-tokens",
+            "256",
+            "--precision",
+            "fp8",
+        ],
+        "p5.48xlarge",
+    );
+    println!(
+        "MLPerf v5.0 Llama-2-70B Offline 8xH100: published {published} tok/s, projected {projected:.0} tok/s ({:.2}x)",
+        projected / published
+    );
+    assert!(
+        projected > published / 2.0 && projected < published * 2.0,
+        "{projected}"
+    );
+}
+
+#[test]
+fn jetstream_llama_2_7b_on_tpu_v5e_8_is_reproduced_within_a_factor_of_two() {
+    let published = 3_663.0;
+    let projected = projected_output_tokens_per_s(
+        &[
+            "--model",
+            "llama-2-7b",
+            "--batch",
+            "128",
+            "--prompt-tokens",
+            "512",
+            "--output-tokens",
+            "512",
+        ],
+        "v5litepod-8",
+    );
+    println!(
+        "JetStream TPU v5e-8 Llama-2-7B bf16: published {published} tok/s, projected {projected:.0} tok/s ({:.2}x)",
+        projected / published
+    );
+    assert!(
+        projected > published / 2.0 && projected < published * 2.0,
+        "{projected}"
+    );
+}
+
+// ----------------------------------------------------------------- library behaviour
+
+#[test]
+fn every_embedded_instance_names_a_known_accelerator_and_a_positive_or_unknown_price() {
+    let p = Pricing::embedded().unwrap();
+    assert!(p.instances.len() >= 25);
+    for i in &p.instances {
+        assert!(p.accelerator(&i.accelerator).is_some(), "{}", i.name);
+        if let Some(usd) = i.usd_per_hour() {
+            assert!(usd > 0.0 && usd.is_finite(), "{}", i.name);
+        }
+    }
+    // TPUs bill per chip-hour: v5litepod-8 is 8 x $1.20.
+    assert_eq!(p.instance("v5litepod-8").unwrap().usd_per_hour(), Some(9.6));
+    // No published on-demand price: projected but priced as unknown.
+    assert_eq!(p.instance("trn2.48xlarge").unwrap().usd_per_hour(), None);
+}
+
+#[test]
+fn an_instance_without_a_price_is_still_projected_and_priced_once_the_user_supplies_one() {
+    let mut o = options("llama-3.1-8b");
+    o.instance = Some("trn2.48xlarge".into());
+    let r = cost::compute(&o).unwrap();
+    let row = &r.rows[0];
+    assert!(row.decode_tokens_per_s.unwrap() > 0.0);
+    assert_eq!(row.usd_per_m_output, None);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mine.toml");
+    std::fs::write(
+        &path,
+        "[[instance]]\nname = \"trn2.48xlarge\"\nusd_per_hour = 40.0\nprice_source = \"my quote\"\nprice_date = \"2026-11-01\"\n",
+    )
+    .unwrap();
+    o.pricing = Some(path);
+    let r = cost::compute(&o).unwrap();
+    let row = &r.rows[0];
+    assert_eq!(row.usd_per_hour, Some(40.0));
+    assert_eq!(row.price_source, "my quote");
+    let expected = 40.0 / (row.decode_tokens_per_s.unwrap() * 3600.0) * 1e6;
+    assert!((row.usd_per_m_output.unwrap() - expected).abs() < 1e-9);
+}
+
+#[test]
+fn default_rows_take_the_smallest_instance_that_fits_and_flag_those_that_do_not() {
+    let mut o = options("llama-2-70b");
+    o.batch = 4;
+    let r = cost::compute(&o).unwrap();
+    let h100 = r
+        .rows
+        .iter()
+        .find(|r| r.accelerator.contains("H100"))
+        .unwrap();
+    // 140 GB of bf16 weights do not fit one 80 GB H100, so the 8-GPU instance is chosen.
+    assert_eq!(h100.chips, 8);
+    let l4 = r
+        .rows
+        .iter()
+        .find(|r| r.accelerator == "NVIDIA L4")
+        .unwrap();
+    assert!(!l4.fits);
+    assert_eq!(l4.decode_tokens_per_s, None);
+    assert!(l4.notes.iter().any(|n| n.contains("does not fit")));
+}
+
+#[test]
+fn measured_rows_come_from_the_results_file_and_calibrate_the_projection() {
+    let mut o = options("llama-3.1-8b");
+    o.files = vec![fixture_path()];
+    o.price_per_hour = Some(0.5);
+    let r = cost::compute(&o).unwrap();
+    let local: Vec<_> = r.rows.iter().filter(|r| r.kind == "local").collect();
+    // The software adapter in the fixture is never read as GPU speed.
+    assert_eq!(local.len(), 1);
+    let cpu = local[0];
+    assert_eq!(cpu.basis, "measured");
+    assert_eq!(cpu.instance, "fixture-host:cpu");
+    // Decode measured on llama-3.2-1b at 15 tok/s, scaled down by bytes per token.
+    let d = cpu.decode_tokens_per_s.unwrap();
+    assert!(d < 15.0 && d > 1.0, "{d}");
+    assert!(
+        cpu.notes
+            .iter()
+            .any(|n| n.contains("scaled from measured llama-3.2-1b"))
+    );
+    // Prefill from the 512x14336x4096 GEMM at 400 GFLOP/s over ~15 GFLOP per prompt token.
+    let p = cpu.prefill_tokens_per_s.unwrap();
+    assert!(p > 20.0 && p < 40.0, "{p}");
+    assert_eq!(cpu.usd_per_hour, Some(0.5));
+    // Projected rows use the fixture CPU's achieved fractions (GEMM 50%, GEMV/decode 60%).
+    let proj = r.rows.iter().find(|r| r.basis == "projected").unwrap();
+    assert!(
+        proj.efficiency_source
+            .starts_with("measured on Fixture CPU"),
+        "{}",
+        proj.efficiency_source
+    );
+    assert!(proj.efficiency_source.contains("GEMM 50%"));
+}
+
+// ----------------------------------------------------------------- CLI
+
+#[test]
+fn cost_with_no_arguments_works_on_embedded_defaults_and_says_what_it_assumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = accelbench_in(dir.path()).arg("cost").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("llama-3.1-8b at batch 1, 512 prompt + 256 output tokens, bf16"));
+    assert!(stderr.contains("no results file"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("p5.4xlarge") && stdout.contains("v6e-1"));
+    assert!(stdout.contains("Best custom silicon"));
+}
+
+#[test]
+fn cost_with_no_arguments_uses_the_newest_results_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("results")).unwrap();
+    std::fs::copy(fixture_path(), dir.path().join("results/run.json")).unwrap();
+    let out = accelbench_in(dir.path())
+        .args(["cost", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("newest in results/"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("fixture-host:cpu"));
+}
+
+#[test]
+fn cost_list_shows_prices_with_dates_and_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = accelbench_in(dir.path())
+        .args(["cost", "--list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let s = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "p5.48xlarge",
+        "$55.0",
+        "2026-07-28",
+        "trn2.48xlarge",
+        "v5litepod-8",
+        "$1.2",
+        "STAS_NET",
+    ] {
+        assert!(s.contains(needle), "missing {needle}");
+    }
+}
+
+fn fails_with(dir: &Path, args: &[&str], needles: &[&str]) {
+    let out = accelbench_in(dir).args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "one sentence: {stderr}"
+    );
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "expected '{n}' in: {stderr}");
+    }
+}
+
+fn pricing_file(dir: &Path, body: &str) -> String {
+    let path = dir.join("prices.toml");
+    std::fs::write(&path, body).unwrap();
+    "prices.toml".to_string()
+}
+
+#[test]
+fn a_pricing_file_with_a_negative_price_is_refused_naming_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = pricing_file(
+        dir.path(),
+        "[[instance]]\nname = \"p5.48xlarge\"\nusd_per_hour = -3.0\n",
+    );
+    fails_with(
+        dir.path(),
+        &["cost", "--pricing", &f],
+        &["prices.toml", "instance[0].usd_per_hour", "-3", "positive"],
+    );
+}
+
+#[test]
+fn a_pricing_file_with_a_zero_price_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = pricing_file(
+        dir.path(),
+        "[[instance]]\nname = \"v6e-8\"\nusd_per_chip_hour = 0.0\n",
+    );
+    fails_with(
+        dir.path(),
+        &["cost", "--pricing", &f],
+        &["prices.toml", "instance[0].usd_per_chip_hour"],
+    );
+}
+
+#[test]
+fn a_pricing_file_with_a_nan_price_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = pricing_file(
+        dir.path(),
+        "[[local]]\ndevice = \"cpu\"\nusd_per_hour = nan\n",
+    );
+    fails_with(
+        dir.path(),
+        &["cost", "--pricing", &f],
+        &["prices.toml", "local[0].usd_per_hour", "NaN"],
+    );
+}
+
+#[test]
+fn a_pricing_file_with_a_missing_field_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = pricing_file(
+        dir.path(),
+        "[[instance]]\nname = \"my-box\"\naccelerator = \"h100-sxm\"\nusd_per_hour = 10.0\n",
+    );
+    fails_with(
+        dir.path(),
+        &["cost", "--pricing", &f],
+        &["prices.toml", "missing field 'instance[0].chips'"],
+    );
+}
+
+#[test]
+fn a_pricing_file_naming_an_unknown_accelerator_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = pricing_file(
+        dir.path(),
+        "[[instance]]\nname = \"my-box\"\naccelerator = \"h900\"\nchips = 2\nusd_per_hour = 10.0\n",
+    );
+    fails_with(
+        dir.path(),
+        &["cost", "--pricing", &f],
+        &["prices.toml", "instance[0].accelerator", "h900"],
+    );
+}
+
+#[test]
+fn a_pricing_file_with_a_misspelt_field_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = pricing_file(
+        dir.path(),
+        "[[instance]]\nname = \"p5.48xlarge\"\nusd_per_hr = 3.0\n",
+    );
+    fails_with(
+        dir.path(),
+        &["cost", "--pricing", &f],
+        &["prices.toml", "usd_per_hr"],
+    );
+}
+
+#[test]
+fn an_unknown_model_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    fails_with(
+        dir.path(),
+        &["cost", "--model", "llama-9"],
+        &["--model", "llama-9", "llama-3.1-8b"],
+    );
+}
+
+#[test]
+fn an_unknown_instance_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    fails_with(
+        dir.path(),
+        &["cost", "--instance", "p9.huge"],
+        &["--instance", "p9.huge", "p5.48xlarge"],
+    );
+}
+
+#[test]
+fn a_results_file_of_another_schema_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cost-results-schema-v2.json");
+    fails_with(
+        dir.path(),
+        &["cost", f.to_str().unwrap()],
+        &["cost-results-schema-v2.json", "schema_version"],
+    );
+}
+
+#[test]
+fn a_non_positive_price_per_hour_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    fails_with(
+        dir.path(),
+        &["cost", "--price-per-hour", "0"],
+        &["--price-per-hour"],
+    );
+}
+
+// ----------------------------------------------------------------- snapshots
+
+fn snapshot_output(format: &str) -> String {
+    let out = Command::cargo_bin("accelbench")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "cost",
+            FIXTURE,
+            "--model",
+            "llama-3.1-8b",
+            "--batch",
+            "8",
+            "--prompt-tokens",
+            "512",
+            "--output-tokens",
+            "128",
+            "--price-per-hour",
+            "0.5",
+            "--format",
+            format,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn cost_table_output_is_stable() {
+    insta::assert_snapshot!("cost_table", snapshot_output("table"));
+}
+
+#[test]
+fn cost_markdown_output_is_stable() {
+    insta::assert_snapshot!("cost_md", snapshot_output("md"));
+}
+
+#[test]
+fn cost_csv_output_is_stable() {
+    insta::assert_snapshot!("cost_csv", snapshot_output("csv"));
+}
+
+#[test]
+fn cost_json_output_is_stable_and_carries_the_required_fields() {
+    let s = snapshot_output("json");
+    for row in json_rows(s.as_bytes()) {
+        for field in [
+            "instance",
+            "accelerator",
+            "kind",
+            "basis",
+            "prefill_tokens_per_s",
+            "decode_tokens_per_s",
+            "usd_per_m_input",
+            "usd_per_m_output",
+            "efficiency_source",
+            "price_source",
+            "price_date",
+        ] {
+            assert!(row.get(field).is_some(), "row lacks {field}: {row}");
+        }
+    }
+    insta::assert_snapshot!("cost_json", s);
+}

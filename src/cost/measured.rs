@@ -1,0 +1,230 @@
+//! Measured rows and efficiency calibration from results files.
+//!
+//! A local device's decode tokens/s comes from its `decode_step` row, its prefill tokens/s from
+//! the achieved GFLOP/s of the GEMM row nearest the prefill shape. Efficiency calibration is the
+//! achieved fraction of peak (GEMM for compute, GEMV and decode step for bandwidth). Never runs
+//! a kernel.
+
+use std::path::{Path, PathBuf};
+
+use crate::model::{ElemBytes, ModelShape};
+use crate::results::{DeviceKind, DeviceRecord, ResultRow, RunResults};
+
+use super::pricing::Efficiency;
+
+/// One local device as measured in one results file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasuredDevice {
+    pub file: PathBuf,
+    pub hostname: String,
+    pub device_id: String,
+    pub device_name: String,
+    pub decode_tokens_per_s: Option<f64>,
+    pub prefill_tokens_per_s: Option<f64>,
+    /// What was measured and how it was turned into tokens/s for the requested model.
+    pub notes: Vec<String>,
+}
+
+/// Software adapters (lavapipe, llvmpipe) are CPU work and must never be read as GPU speed.
+pub fn is_software_adapter(d: &DeviceRecord) -> bool {
+    d.kind == DeviceKind::Gpu && d.device_type.as_deref() == Some("cpu")
+}
+
+fn shape_u64(row: &ResultRow, key: &str) -> Option<u64> {
+    row.shape.get(key).and_then(|v| v.as_u64())
+}
+
+fn dtype_bytes(dtype: &str) -> u64 {
+    match dtype {
+        "f16" | "bf16" => 2,
+        _ => 4,
+    }
+}
+
+/// Model of a decode_step row: the preset named in it, else the shape fields themselves.
+fn row_model(row: &ResultRow) -> Option<ModelShape> {
+    let name = row.shape.get("model").and_then(|v| v.as_str())?;
+    ModelShape::by_name(name)
+}
+
+/// Measured rows for every hardware device of `run`, for `model` with prompts of
+/// `prompt_tokens` and `output_tokens` generated.
+pub fn measured_devices(
+    run: &RunResults,
+    file: &Path,
+    model: &ModelShape,
+    prompt_tokens: u64,
+    output_tokens: u64,
+) -> Vec<MeasuredDevice> {
+    let mut out = Vec::new();
+    for dev in &run.devices {
+        if is_software_adapter(dev) {
+            continue;
+        }
+        let rows: Vec<&ResultRow> = run
+            .results
+            .iter()
+            .filter(|r| r.device == dev.id && r.is_valid())
+            .collect();
+        let mut notes = Vec::new();
+        let decode = decode_rate(&rows, model, prompt_tokens + output_tokens / 2, &mut notes);
+        let prefill = prefill_rate(&rows, model, prompt_tokens, &mut notes);
+        if decode.is_none() && prefill.is_none() {
+            continue;
+        }
+        out.push(MeasuredDevice {
+            file: file.to_path_buf(),
+            hostname: run.host.hostname.clone(),
+            device_id: dev.id.clone(),
+            device_name: dev.name.clone(),
+            decode_tokens_per_s: decode,
+            prefill_tokens_per_s: prefill,
+            notes,
+        });
+    }
+    out
+}
+
+/// Decode tokens/s: the decode_step row of the requested model nearest the mean context, else
+/// another model's row scaled by the ratio of bytes per token (decode is bandwidth-bound).
+fn decode_rate(
+    rows: &[&ResultRow],
+    model: &ModelShape,
+    mean_context: u64,
+    notes: &mut Vec<String>,
+) -> Option<f64> {
+    let candidates: Vec<(&ResultRow, ModelShape, u64, f64)> = rows
+        .iter()
+        .filter(|r| r.kernel == "decode_step")
+        .filter_map(|r| Some((*r, row_model(r)?, shape_u64(r, "context")?, r.tokens_per_s?)))
+        .filter(|(_, _, _, t)| t.is_finite() && *t > 0.0)
+        .collect();
+    let distance = |c: u64| (c as f64 / mean_context.max(1) as f64).ln().abs();
+    let same: Option<&(&ResultRow, ModelShape, u64, f64)> = candidates
+        .iter()
+        .filter(|(_, m, _, _)| m.name == model.name)
+        .min_by(|a, b| distance(a.2).total_cmp(&distance(b.2)));
+    if let Some((row, _, context, tps)) = same {
+        notes.push(format!(
+            "decode: measured decode_step {} context {context} {}, batch 1",
+            model.name, row.dtype
+        ));
+        return Some(*tps);
+    }
+    // Scale from the largest measured model: its bytes per token are the nearest in kind.
+    let (row, measured_model, context, tps) = candidates
+        .iter()
+        .max_by_key(|(_, m, c, _)| (m.total_params(), *c))?;
+    let eb = dtype_bytes(&row.dtype);
+    let elem = ElemBytes {
+        weight: eb,
+        kv: eb,
+        activation: eb,
+    };
+    let measured_bytes = measured_model.decode_step_work(1, *context, elem).bytes() as f64;
+    let wanted_bytes = model.decode_step_work(1, mean_context, elem).bytes() as f64;
+    notes.push(format!(
+        "decode: scaled from measured {} context {context} {} by bytes per token ({:.3}x), batch 1",
+        measured_model.name,
+        row.dtype,
+        measured_bytes / wanted_bytes
+    ));
+    Some(tps * measured_bytes / wanted_bytes)
+}
+
+/// Prefill tokens/s: achieved GFLOP/s of the GEMM row nearest the prefill shape (m = prompt
+/// tokens; ties go to the larger matrix), divided by prefill FLOPs per prompt token.
+fn prefill_rate(
+    rows: &[&ResultRow],
+    model: &ModelShape,
+    prompt_tokens: u64,
+    notes: &mut Vec<String>,
+) -> Option<f64> {
+    let distance = |m: u64| (m as f64 / prompt_tokens.max(1) as f64).ln().abs();
+    let row = rows
+        .iter()
+        .filter(|r| r.kernel == "gemm" && r.gflops.is_finite() && r.gflops > 0.0)
+        .filter_map(|r| {
+            Some((
+                *r,
+                shape_u64(r, "m")?,
+                shape_u64(r, "n")? * shape_u64(r, "k")?,
+            ))
+        })
+        .min_by(|a, b| distance(a.1).total_cmp(&distance(b.1)).then(b.2.cmp(&a.2)))?;
+    let flops_per_token = model
+        .prefill_work(
+            1,
+            prompt_tokens,
+            ElemBytes {
+                weight: 2,
+                kv: 2,
+                activation: 2,
+            },
+        )
+        .flops as f64
+        / prompt_tokens.max(1) as f64;
+    notes.push(format!(
+        "prefill: measured {} at {:.1} GFLOP/s",
+        row.0.workload_label(),
+        row.0.gflops
+    ));
+    Some(row.0.gflops * 1e9 / flops_per_token)
+}
+
+/// Efficiency measured on one device: best achieved fraction of peak in GEMM (compute) and in
+/// GEMV/decode_step (bandwidth), the range spanning the rows measured. Prefers a hardware
+/// GPU, then the CPU. None when no device has peak figures and the rows to calibrate from.
+pub fn calibrate(runs: &[(PathBuf, RunResults)]) -> Option<Efficiency> {
+    let mut best: Option<(bool, Efficiency)> = None;
+    for (file, run) in runs {
+        for dev in &run.devices {
+            if is_software_adapter(dev) {
+                continue;
+            }
+            let valid = |kernels: &[&str], pick: fn(&ResultRow) -> Option<f64>| -> Vec<f64> {
+                run.results
+                    .iter()
+                    .filter(|r| {
+                        r.device == dev.id && r.is_valid() && kernels.contains(&r.kernel.as_str())
+                    })
+                    .filter_map(pick)
+                    .map(|pct| pct / 100.0)
+                    .filter(|f| f.is_finite() && *f > 0.0)
+                    .map(|f| f.min(1.0))
+                    .collect()
+            };
+            let compute = valid(&["gemm"], |r| r.pct_peak_flops);
+            let memory = valid(&["gemv", "decode_step"], |r| r.pct_peak_bw);
+            if compute.is_empty() || memory.is_empty() {
+                continue;
+            }
+            let max = |v: &[f64]| v.iter().cloned().fold(f64::MIN, f64::max);
+            let min = |v: &[f64]| v.iter().cloned().fold(f64::MAX, f64::min);
+            let eff = Efficiency {
+                compute: max(&compute),
+                compute_low: min(&compute),
+                compute_high: max(&compute),
+                memory: max(&memory),
+                memory_low: min(&memory),
+                memory_high: max(&memory),
+                source: format!(
+                    "measured on {} ({}): GEMM {:.0}% of peak FLOP/s, GEMV/decode {:.0}% of peak bandwidth",
+                    dev.name,
+                    file.display(),
+                    100.0 * max(&compute),
+                    100.0 * max(&memory)
+                ),
+            };
+            let is_gpu = dev.kind == DeviceKind::Gpu;
+            let better = match &best {
+                None => true,
+                Some((best_gpu, _)) => is_gpu && !best_gpu,
+            };
+            if better {
+                best = Some((is_gpu, eff));
+            }
+        }
+    }
+    best.map(|(_, e)| e)
+}
