@@ -497,7 +497,10 @@ pub fn format_ns(ns: f64) -> String {
 
 fn pct(v: f64) -> String {
     if v.is_finite() {
-        format!("{v:+.1}%")
+        // Round first so that -0.04 prints as +0.0%, not -0.0%.
+        let r = (v * 10.0).round() / 10.0;
+        let r = if r == 0.0 { 0.0 } else { r };
+        format!("{r:+.1}%")
     } else {
         "-".to_string()
     }
@@ -582,7 +585,10 @@ fn failures(cmp: &Comparison) -> Vec<String> {
                 ..
             }) = s
             {
-                out.push(format!("{} on {} ({which}): {e}", w.workload, w.device_name));
+                out.push(format!(
+                    "{} on {} ({which}): {e}",
+                    w.workload, w.device_name
+                ));
             }
         }
     }
@@ -662,12 +668,23 @@ fn md_escape(s: &str) -> String {
 /// Markdown ready for a pull-request comment.
 pub fn write_markdown(cmp: &Comparison, out: &mut dyn Write) -> Result<()> {
     let head = if cmp.regressed {
-        let n = cmp.summary.regressions + cmp.summary.new_failures;
-        format!(
-            "### accelbench: {n} regression{} beyond {}%",
-            if n == 1 { "" } else { "s" },
-            cmp.threshold_pct
-        )
+        let mut parts = Vec::new();
+        let n = cmp.summary.regressions;
+        if n > 0 {
+            parts.push(format!(
+                "{n} regression{} beyond {}%",
+                if n == 1 { "" } else { "s" },
+                cmp.threshold_pct
+            ));
+        }
+        let f = cmp.summary.new_failures;
+        if f > 0 {
+            parts.push(format!(
+                "{f} workload{} newly failing",
+                if f == 1 { "" } else { "s" }
+            ));
+        }
+        format!("### accelbench: {}", parts.join(", "))
     } else {
         format!(
             "### accelbench: no regression beyond {}%",

@@ -60,11 +60,12 @@ pub fn hodges_lehmann(x_sorted: &[f64], y_sorted: &[f64], z: f64) -> Shift {
 
 /// Number of pairwise differences `y_j - x_i` that are `<= d`. Both slices sorted ascending.
 fn count_at_most(x_sorted: &[f64], y_sorted: &[f64], d: f64) -> u64 {
-    // As x_i grows so does x_i + d, so the count of y_j <= x_i + d only moves forward.
+    // `y - x` is monotone in both (rounding preserves order), so as x_i grows the count of
+    // y_j with y_j - x_i <= d only moves forward.
     let mut j = 0usize;
     let mut total = 0u64;
     for &x in x_sorted {
-        while j < y_sorted.len() && y_sorted[j] <= x + d {
+        while j < y_sorted.len() && y_sorted[j] - x <= d {
             j += 1;
         }
         total += j as u64;
@@ -72,8 +73,25 @@ fn count_at_most(x_sorted: &[f64], y_sorted: &[f64], d: f64) -> u64 {
     total
 }
 
+/// Smallest pairwise difference `y_j - x_i` strictly above `d`, if any.
+fn smallest_above(x_sorted: &[f64], y_sorted: &[f64], d: f64) -> Option<f64> {
+    let mut best: Option<f64> = None;
+    let mut j = 0usize;
+    for &x in x_sorted {
+        while j < y_sorted.len() && y_sorted[j] - x <= d {
+            j += 1;
+        }
+        if j < y_sorted.len() {
+            let v = y_sorted[j] - x;
+            best = Some(best.map_or(v, |b: f64| b.min(v)));
+        }
+    }
+    best
+}
+
 /// The `k`-th smallest (1-based) of the `n m` pairwise differences `y_j - x_i`, found by
-/// bisection on the value with an O(n + m) count per step.
+/// bisection on the value with an O(n + m) count per step, then stepping to the exact
+/// difference, so ties and quantized values come back exactly.
 ///
 /// Requires both slices sorted ascending and non-empty, and `1 <= k <= n m`.
 pub fn kth_pairwise_difference(x_sorted: &[f64], y_sorted: &[f64], k: u64) -> f64 {
@@ -81,41 +99,30 @@ pub fn kth_pairwise_difference(x_sorted: &[f64], y_sorted: &[f64], k: u64) -> f6
     assert!(k >= 1 && k <= nm, "k must be in 1..=n*m");
     let mut lo = y_sorted[0] - x_sorted[x_sorted.len() - 1];
     let mut hi = y_sorted[y_sorted.len() - 1] - x_sorted[0];
-    if k == 1 {
-        return lo;
-    }
-    if k == nm {
-        return hi;
-    }
-    // Invariant: count(lo) < k <= count(hi). `lo` itself may have count >= k only when it is
-    // the answer, which the k == 1 case and ties at the minimum cover below.
     if count_at_most(x_sorted, y_sorted, lo) >= k {
         return lo;
     }
-    for _ in 0..200 {
-        let mid = lo + (hi - lo) / 2.0;
-        if mid <= lo || mid >= hi {
-            break;
+    // Invariant: count(lo) < k <= count(hi).
+    loop {
+        for _ in 0..64 {
+            let mid = lo + (hi - lo) / 2.0;
+            if mid <= lo || mid >= hi {
+                break;
+            }
+            if count_at_most(x_sorted, y_sorted, mid) >= k {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
         }
-        if count_at_most(x_sorted, y_sorted, mid) >= k {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    // Snap to the smallest actual difference above `lo`, so ties and quantized values come
-    // back exactly.
-    let mut best = hi;
-    let mut j = 0usize;
-    for &x in x_sorted {
-        while j < y_sorted.len() && y_sorted[j] - x <= lo {
-            j += 1;
-        }
-        if j < y_sorted.len() {
-            best = best.min(y_sorted[j] - x);
+        // The next actual difference above `lo` is the answer when it already reaches rank k;
+        // otherwise it becomes the new lower end (strictly larger, so this terminates).
+        match smallest_above(x_sorted, y_sorted, lo) {
+            Some(c) if count_at_most(x_sorted, y_sorted, c) >= k => return c,
+            Some(c) => lo = c,
+            None => return hi,
         }
     }
-    best
 }
 
 /// Sorted natural logarithms of positive samples (non-positive values are clamped to the
@@ -139,34 +146,6 @@ pub fn relative_change(x: &[f64], y: &[f64], z: f64) -> Shift {
     }
 }
 
-/// Small deterministic pseudo-random generator (SplitMix64) for seeded statistical tests and
-/// simulations; not for anything that needs real randomness.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(pub u64);
-
-impl SplitMix64 {
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in (0, 1).
-    pub fn next_f64(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    /// Standard normal (Box-Muller).
-    pub fn next_normal(&mut self) -> f64 {
-        let u1 = self.next_f64();
-        let u2 = self.next_f64();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,7 +161,7 @@ mod tests {
 
     #[test]
     fn kth_pairwise_difference_matches_brute_force_with_ties() {
-        let mut rng = SplitMix64(7);
+        let mut rng = crate::reference::SplitMix64::new(7);
         for trial in 0..200 {
             let n = 1 + (rng.next_u64() % 9) as usize;
             let m = 1 + (rng.next_u64() % 9) as usize;
