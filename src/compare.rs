@@ -230,7 +230,7 @@ type Key = (DeviceKind, String, String);
 
 /// Rows keyed by (device kind, device name, workload), in file order. A repeated key (two
 /// identical devices) gets `#2`, `#3` ... appended to the device name.
-fn keyed_rows<'a>(run: &'a RunResults) -> Vec<(Key, usize, &'a ResultRow)> {
+fn keyed_rows(run: &RunResults) -> Vec<(Key, usize, &ResultRow)> {
     let mut seen: BTreeMap<Key, usize> = BTreeMap::new();
     let mut out = Vec::with_capacity(run.results.len());
     for (i, row) in run.results.iter().enumerate() {
