@@ -17,11 +17,13 @@ for i in $(seq 1 "$pairs"); do
   run --out "$out/aa-$i-a.json" --force
   run --out "$out/aa-$i-b.json" --force
   "$B" compare "$out/aa-$i-a.json" "$out/aa-$i-b.json" --format json >"$out/aa-$i.cmp.json"
-  echo "aa $i rc=$? $(date +%T)" >>"$out/verdicts"
+  rc=$?
+  echo "aa $i rc=$rc $(date +%T) load $(cut -d" " -f1-3 /proc/loadavg)" >>"$out/verdicts"
 done
 for i in $(seq 1 "$tries"); do
   run --threads 2 --out "$out/th-$i-t2.json" --force
   run --threads 1 --out "$out/th-$i-t1.json" --force
   "$B" compare "$out/th-$i-t2.json" "$out/th-$i-t1.json" --format json >"$out/th-$i.cmp.json"
-  echo "threads $i rc=$? $(date +%T)" >>"$out/verdicts"
+  rc=$?
+  echo "threads $i rc=$rc $(date +%T) load $(cut -d" " -f1-3 /proc/loadavg)" >>"$out/verdicts"
 done
