@@ -49,7 +49,7 @@ fn every_wgsl_file_is_registered_and_passes_naga_validation() {
         let name = path.file_stem().unwrap().to_str().unwrap().to_string();
         let src = std::fs::read_to_string(&path).unwrap();
         let module = naga::front::wgsl::parse_str(&src)
-            .unwrap_or_else(|e| panic!("{}", e.emit_to_string_with_path(&src, &path)));
+            .unwrap_or_else(|e| panic!("{}", e.emit_to_string_with_path(&src, &path.display().to_string())));
         naga::valid::Validator::new(
             naga::valid::ValidationFlags::all(),
             naga::valid::Capabilities::all(),
@@ -170,6 +170,7 @@ fn verify(gpu: &mut GpuBackend, w: &Workload) -> Result<(), String> {
         .map(|(&o, &e)| if o.is_finite() { (o as f64 - e).abs() } else { f64::INFINITY })
         .fold(0.0, f64::max);
     if err <= tol {
+        eprintln!("{w}: ok, max abs error {err:.2e} (tolerance {tol:.2e})");
         Ok(())
     } else {
         Err(format!("{w}: max abs error {err:.3e} over tolerance {tol:.3e}"))
