@@ -417,3 +417,21 @@ fn device_record_has_measured_peaks_and_flags_software_adapters() {
         assert!(rec.peak_source.contains("not GPU performance"));
     }
 }
+
+#[test]
+fn every_quick_suite_workload_verifies_on_the_vulkan_adapter() {
+    let Some(mut gpu) = open_vulkan() else {
+        return;
+    };
+    let suite = accelbench::suite::by_name("quick").unwrap();
+    let mut failures = Vec::new();
+    for w in &suite.workloads {
+        if gpu.unsupported(w).is_some() {
+            continue;
+        }
+        if let Err(e) = verify(&mut gpu, w) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
