@@ -1,9 +1,52 @@
-//! Statistical comparison of two results files: verdict per workload and an exit code for CI.
+//! Statistical comparison of two results files: a verdict per workload and an exit code for CI.
+//!
+//! Owns matching workloads across two files, the change estimate, the verdict rule and its
+//! three renderings (terminal table, Markdown for a pull-request comment, JSON). It reads
+//! results files only and never runs a kernel.
+//!
+//! # Matching
+//! A workload is identified by its device's *kind and name* plus
+//! [`ResultRow::workload_label`] (kernel, shape, dtype). Device ids such as `cpu` or `gpu0` are
+//! per file and are not used. Workloads found in one file only are listed, never dropped.
+//!
+//! # The change and its interval
+//! For each workload present and verified in both files, the stored HdrHistograms give back
+//! every per-invocation sample. The change is the Hodges-Lehmann estimate of the shift between
+//! the log-latencies, reported as a percentage (`+10%` = candidate 10% slower); for a pure
+//! slowdown it equals the ratio of the medians minus one. Its 95% confidence interval inverts
+//! the Mann-Whitney rank test (see [`crate::stats::hodges_lehmann`]): distribution-free, exact
+//! in rank terms, deterministic (no resampling, no seed). The change in p99 is reported next to
+//! it for information; it does not enter the verdict (a p99 of a few dozen samples is their
+//! maximum, set by whatever else ran on the machine).
+//!
+//! # The verdict rule (criterion's model: noise threshold plus significance)
+//! With threshold `t` (`--threshold`, default 5%) and the 95% interval `[low, high]` of the
+//! change:
+//! - **regression** when `low > +t`: the *whole* interval lies above the threshold;
+//! - **improvement** when `high < -t`: the whole interval lies below minus the threshold;
+//! - **no change** otherwise.
+//!
+//! This is a one-sided test, at level 2.5% each way, of "the change is larger than `t`", not
+//! of "the change is not zero". The interval accounts only for sampling noise within a run;
+//! two runs on a shared machine also differ systematically by a few percent (clock frequency,
+//! neighbours, memory placement), which no within-run interval can see. The threshold is the
+//! allowance for that drift, and requiring the whole interval beyond it keeps a change that is
+//! merely at the edge of the drift from being flagged. It implies both conditions of the
+//! simpler rule "point estimate beyond `t` and interval excludes zero". notes/compare.md has
+//! the A/A experiment that chose it.
+//!
+//! A workload that verified in the baseline and failed (or could not run) in the candidate is
+//! a regression. Failed rows are never compared as numbers.
 
+use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
+use serde::Serialize;
+
+use crate::results::{self, DeviceKind, ResultRow, RunResults};
+use crate::stats;
 
 /// Output format of `compare`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -23,8 +66,683 @@ pub struct CompareOptions {
     pub format: CompareFormat,
 }
 
+/// Confidence level of the interval of the change.
+pub const CONFIDENCE: f64 = 0.95;
+
+/// Outcome for one workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The whole interval of the change lies above the threshold.
+    Regression,
+    /// The whole interval of the change lies below minus the threshold.
+    Improvement,
+    /// Neither: within the noise threshold, or not known precisely enough.
+    NoChange,
+    /// Verified in the baseline, failed or could not run in the candidate (a regression).
+    NewFailure,
+    /// Failed in both files.
+    StillFailing,
+    /// Failed in the baseline, verified in the candidate.
+    Fixed,
+    /// Present in the baseline only.
+    OnlyInBaseline,
+    /// Present in the candidate only.
+    OnlyInCandidate,
+}
+
+impl Verdict {
+    /// True for the verdicts that fail a CI gate.
+    pub fn is_regression(self) -> bool {
+        matches!(self, Verdict::Regression | Verdict::NewFailure)
+    }
+
+    /// Words for tables.
+    pub fn words(self) -> &'static str {
+        match self {
+            Verdict::Regression => "REGRESSION",
+            Verdict::Improvement => "improvement",
+            Verdict::NoChange => "no change",
+            Verdict::NewFailure => "REGRESSION (now fails)",
+            Verdict::StillFailing => "failed in both",
+            Verdict::Fixed => "fixed (failed before)",
+            Verdict::OnlyInBaseline => "only in baseline",
+            Verdict::OnlyInCandidate => "only in candidate",
+        }
+    }
+}
+
+/// One side of a compared workload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SideSummary {
+    /// True when the row verified and has a timing.
+    pub ok: bool,
+    /// Median latency per invocation, ns (absent when failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p50_ns: Option<f64>,
+    /// 99th percentile latency per invocation, ns (absent when failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p99_ns: Option<f64>,
+    pub samples: u64,
+    /// Why the row has no timing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Change from baseline to candidate, in percent of the baseline (`+10` = 10% slower).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Change {
+    /// Hodges-Lehmann estimate of the change in latency (median of the pairwise log-ratios).
+    pub median_pct: f64,
+    /// 95% confidence interval of `median_pct`.
+    pub median_ci95_pct: [f64; 2],
+    /// Plain ratio of the stored medians, minus one.
+    pub p50_ratio_pct: f64,
+    /// Ratio of the stored 99th percentiles, minus one; information only.
+    pub p99_pct: f64,
+}
+
+/// One workload's comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkloadComparison {
+    pub device_kind: DeviceKind,
+    pub device_name: String,
+    pub workload: String,
+    pub verdict: Verdict,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<SideSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate: Option<SideSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
+}
+
+/// Where a compared file came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileSummary {
+    pub path: String,
+    pub hostname: String,
+    pub cpu_model: String,
+    pub started_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git_commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suite: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
+    pub partial: bool,
+}
+
+/// Counts of verdicts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub regressions: usize,
+    pub improvements: usize,
+    pub no_change: usize,
+    pub new_failures: usize,
+    pub still_failing: usize,
+    pub fixed: usize,
+    pub only_in_baseline: usize,
+    pub only_in_candidate: usize,
+}
+
+/// The whole comparison: plain data that every output format renders.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    pub threshold_pct: f64,
+    pub confidence: f64,
+    /// The rule, in words.
+    pub rule: String,
+    pub baseline: FileSummary,
+    pub candidate: FileSummary,
+    pub workloads: Vec<WorkloadComparison>,
+    pub summary: Summary,
+    /// True when any workload regressed or newly fails (exit code 1).
+    pub regressed: bool,
+    /// Things a reader should know (different hosts, settings, partial files).
+    pub notes: Vec<String>,
+}
+
+/// Verdict from the interval of the change (fractions, `0.05` = 5%) and the threshold.
+pub fn verdict_from_interval(low: f64, high: f64, threshold: f64) -> Verdict {
+    if low > threshold {
+        Verdict::Regression
+    } else if high < -threshold {
+        Verdict::Improvement
+    } else {
+        Verdict::NoChange
+    }
+}
+
+/// Change from `baseline` to `candidate` per-invocation samples (any order, at least one
+/// each) as fractions: the Hodges-Lehmann estimate and its 95% interval.
+pub fn change_of_samples(baseline: &[f64], candidate: &[f64]) -> stats::Shift {
+    stats::relative_change(baseline, candidate, stats::Z_95)
+}
+
+fn rule_text(threshold_pct: f64) -> String {
+    format!(
+        "regression when the whole 95% interval of the change in median latency lies above +{threshold_pct}%, improvement when it lies below -{threshold_pct}%, otherwise no change; a workload that verified in the baseline and fails in the candidate is a regression"
+    )
+}
+
+type Key = (DeviceKind, String, String);
+
+/// Rows keyed by (device kind, device name, workload), in file order. A repeated key (two
+/// identical devices) gets `#2`, `#3` ... appended to the device name.
+fn keyed_rows(run: &RunResults) -> Vec<(Key, usize, &ResultRow)> {
+    let mut seen: BTreeMap<Key, usize> = BTreeMap::new();
+    let mut out = Vec::with_capacity(run.results.len());
+    for (i, row) in run.results.iter().enumerate() {
+        // `results::parse` checked that every row names a known device.
+        let (kind, name) = match run.device(&row.device) {
+            Some(d) => (d.kind, d.name.clone()),
+            None => (DeviceKind::Cpu, row.device.clone()),
+        };
+        let base: Key = (kind, name.clone(), row.workload_label());
+        let count = seen.entry(base.clone()).or_insert(0);
+        *count += 1;
+        let key = if *count == 1 {
+            base
+        } else {
+            (kind, format!("{name} #{count}"), base.2)
+        };
+        out.push((key, i, row));
+    }
+    out
+}
+
+fn side(row: &ResultRow) -> SideSummary {
+    let ok = row.is_valid();
+    SideSummary {
+        ok,
+        p50_ns: ok.then_some(row.ns.p50),
+        p99_ns: ok.then_some(row.ns.p99),
+        samples: row.samples,
+        error: if ok {
+            None
+        } else {
+            Some(
+                row.error
+                    .clone()
+                    .unwrap_or_else(|| "verification failed".to_string()),
+            )
+        },
+    }
+}
+
+fn samples_of(row: &ResultRow, index: usize, path: &Path) -> Result<Vec<f64>> {
+    let h = row.decode_histogram().map_err(|e| {
+        anyhow::anyhow!(
+            "'{}': field 'results[{index}].histogram' ({}) could not be read: {e:#}; expected a base64 HdrHistogram V2 blob as accelbench writes it",
+            path.display(),
+            row.workload_label()
+        )
+    })?;
+    let samples = crate::measure::histogram_samples(&h);
+    if samples.is_empty() {
+        bail!(
+            "'{}': field 'results[{index}].histogram' ({}) holds no samples, but the row is marked verified with {} samples",
+            path.display(),
+            row.workload_label(),
+            row.samples
+        );
+    }
+    Ok(samples)
+}
+
+fn file_summary(run: &RunResults, path: &Path) -> FileSummary {
+    FileSummary {
+        path: path.display().to_string(),
+        hostname: run.host.hostname.clone(),
+        cpu_model: run.host.cpu_model.clone(),
+        started_at: run.started_at.clone(),
+        git_commit: run.host.git_commit.clone(),
+        suite: run.settings.as_ref().map(|s| s.suite.clone()),
+        threads: run.settings.as_ref().map(|s| s.threads),
+        partial: run.partial,
+    }
+}
+
+/// Compare two loaded results files. `threshold_pct` is the noise threshold in percent; the
+/// paths are only used in messages. Errors (exit code 2) when the files share no workload or a
+/// stored histogram cannot be read.
+pub fn compare_runs(
+    baseline: &RunResults,
+    baseline_path: &Path,
+    candidate: &RunResults,
+    candidate_path: &Path,
+    threshold_pct: f64,
+) -> Result<Comparison> {
+    if !(threshold_pct.is_finite() && (0.0..100.0).contains(&threshold_pct)) {
+        bail!(
+            "--threshold must be a percentage from 0 to below 100 (e.g. 5 for 5%), got {threshold_pct}"
+        );
+    }
+    let threshold = threshold_pct / 100.0;
+    let base_rows = keyed_rows(baseline);
+    let cand_rows = keyed_rows(candidate);
+    let cand_by_key: BTreeMap<&Key, (usize, &ResultRow)> =
+        cand_rows.iter().map(|(k, i, r)| (k, (*i, *r))).collect();
+    let base_keys: std::collections::BTreeSet<&Key> = base_rows.iter().map(|(k, _, _)| k).collect();
+    let common = base_rows
+        .iter()
+        .filter(|(k, _, _)| cand_by_key.contains_key(k))
+        .count();
+    if common == 0 {
+        bail!(
+            "'{}' and '{}' have no workload in common (workloads are matched on device kind, device name, kernel, shape and dtype); compare two runs of the same suite on the same devices",
+            baseline_path.display(),
+            candidate_path.display()
+        );
+    }
+
+    let mut workloads = Vec::new();
+    for ((kind, name, label), bi, brow) in &base_rows {
+        let key = (*kind, name.clone(), label.clone());
+        let mut wc = WorkloadComparison {
+            device_kind: *kind,
+            device_name: name.clone(),
+            workload: label.clone(),
+            verdict: Verdict::OnlyInBaseline,
+            baseline: Some(side(brow)),
+            candidate: None,
+            change: None,
+        };
+        if let Some(&(ci, crow)) = cand_by_key.get(&key) {
+            wc.candidate = Some(side(crow));
+            wc.verdict = match (brow.is_valid(), crow.is_valid()) {
+                (true, false) => Verdict::NewFailure,
+                (false, false) => Verdict::StillFailing,
+                (false, true) => Verdict::Fixed,
+                (true, true) => {
+                    let b = samples_of(brow, *bi, baseline_path)?;
+                    let c = samples_of(crow, ci, candidate_path)?;
+                    let shift = change_of_samples(&b, &c);
+                    let ratio = |new: f64, old: f64| {
+                        if old > 0.0 {
+                            100.0 * (new / old - 1.0)
+                        } else {
+                            f64::NAN
+                        }
+                    };
+                    wc.change = Some(Change {
+                        median_pct: 100.0 * shift.estimate,
+                        median_ci95_pct: [100.0 * shift.low, 100.0 * shift.high],
+                        p50_ratio_pct: ratio(crow.ns.p50, brow.ns.p50),
+                        p99_pct: ratio(crow.ns.p99, brow.ns.p99),
+                    });
+                    verdict_from_interval(shift.low, shift.high, threshold)
+                }
+            };
+        }
+        workloads.push(wc);
+    }
+    for ((kind, name, label), _, crow) in &cand_rows {
+        if !base_keys.contains(&(*kind, name.clone(), label.clone())) {
+            workloads.push(WorkloadComparison {
+                device_kind: *kind,
+                device_name: name.clone(),
+                workload: label.clone(),
+                verdict: Verdict::OnlyInCandidate,
+                baseline: None,
+                candidate: Some(side(crow)),
+                change: None,
+            });
+        }
+    }
+
+    let mut summary = Summary::default();
+    for w in &workloads {
+        let slot = match w.verdict {
+            Verdict::Regression => &mut summary.regressions,
+            Verdict::Improvement => &mut summary.improvements,
+            Verdict::NoChange => &mut summary.no_change,
+            Verdict::NewFailure => &mut summary.new_failures,
+            Verdict::StillFailing => &mut summary.still_failing,
+            Verdict::Fixed => &mut summary.fixed,
+            Verdict::OnlyInBaseline => &mut summary.only_in_baseline,
+            Verdict::OnlyInCandidate => &mut summary.only_in_candidate,
+        };
+        *slot += 1;
+    }
+    let regressed = workloads.iter().any(|w| w.verdict.is_regression());
+
+    let b = file_summary(baseline, baseline_path);
+    let c = file_summary(candidate, candidate_path);
+    let mut notes = Vec::new();
+    if b.cpu_model != c.cpu_model || b.hostname != c.hostname {
+        notes.push(format!(
+            "the files come from different machines ('{}', {} vs '{}', {}); a change may be the machine, not the code",
+            b.hostname, b.cpu_model, c.hostname, c.cpu_model
+        ));
+    }
+    if b.threads != c.threads {
+        notes.push(format!(
+            "the runs used different --threads ({} vs {})",
+            b.threads.map_or("unknown".into(), |t| t.to_string()),
+            c.threads.map_or("unknown".into(), |t| t.to_string())
+        ));
+    }
+    if b.suite != c.suite {
+        notes.push(format!(
+            "the runs used different suites ({} vs {})",
+            b.suite.as_deref().unwrap_or("unknown"),
+            c.suite.as_deref().unwrap_or("unknown")
+        ));
+    }
+    for (f, which) in [(&b, "baseline"), (&c, "candidate")] {
+        if f.partial {
+            notes.push(format!(
+                "the {which} '{}' is partial (the run was interrupted)",
+                f.path
+            ));
+        }
+    }
+
+    Ok(Comparison {
+        threshold_pct,
+        confidence: CONFIDENCE,
+        rule: rule_text(threshold_pct),
+        baseline: b,
+        candidate: c,
+        workloads,
+        summary,
+        regressed,
+        notes,
+    })
+}
+
 /// Compare and write the verdicts to `out`. Returns true when any workload regressed.
 pub fn execute(opts: &CompareOptions, out: &mut dyn Write) -> Result<bool> {
-    let _ = (opts, out);
-    bail!("compare is not implemented yet")
+    if !(opts.threshold_pct.is_finite() && (0.0..100.0).contains(&opts.threshold_pct)) {
+        bail!(
+            "--threshold must be a percentage from 0 to below 100 (e.g. 5 for 5%), got {}",
+            opts.threshold_pct
+        );
+    }
+    let baseline = results::load(&opts.baseline)?;
+    let candidate = results::load(&opts.candidate)?;
+    let cmp = compare_runs(
+        &baseline,
+        &opts.baseline,
+        &candidate,
+        &opts.candidate,
+        opts.threshold_pct,
+    )?;
+    match opts.format {
+        CompareFormat::Table => write_table(&cmp, out)?,
+        CompareFormat::Md => write_markdown(&cmp, out)?,
+        CompareFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&cmp)?;
+            s.push('\n');
+            out.write_all(s.as_bytes())?;
+        }
+    }
+    Ok(cmp.regressed)
+}
+
+/// Human-readable latency.
+pub fn format_ns(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.3} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.3} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+fn pct(v: f64) -> String {
+    if v.is_finite() {
+        // Round first so that -0.04 prints as +0.0%, not -0.0%.
+        let r = (v * 10.0).round() / 10.0;
+        let r = if r == 0.0 { 0.0 } else { r };
+        format!("{r:+.1}%")
+    } else {
+        "-".to_string()
+    }
+}
+
+/// The cells every table format shows, in order.
+fn cells(w: &WorkloadComparison) -> [String; 7] {
+    let device = format!(
+        "{} {}",
+        match w.device_kind {
+            DeviceKind::Cpu => "cpu",
+            DeviceKind::Gpu => "gpu",
+        },
+        w.device_name
+    );
+    let lat = |s: &Option<SideSummary>| match s {
+        Some(SideSummary {
+            p50_ns: Some(p), ..
+        }) => format_ns(*p),
+        Some(_) => "failed".to_string(),
+        None => "-".to_string(),
+    };
+    let (change, p99) = match &w.change {
+        Some(c) => (
+            format!(
+                "{} [{}, {}]",
+                pct(c.median_pct),
+                pct(c.median_ci95_pct[0]),
+                pct(c.median_ci95_pct[1])
+            ),
+            pct(c.p99_pct),
+        ),
+        None => ("-".to_string(), "-".to_string()),
+    };
+    [
+        device,
+        w.workload.clone(),
+        lat(&w.baseline),
+        lat(&w.candidate),
+        change,
+        p99,
+        w.verdict.words().to_string(),
+    ]
+}
+
+fn summary_sentence(cmp: &Comparison) -> String {
+    let s = &cmp.summary;
+    let mut parts = vec![
+        format!(
+            "{} regression{}",
+            s.regressions,
+            if s.regressions == 1 { "" } else { "s" }
+        ),
+        format!(
+            "{} improvement{}",
+            s.improvements,
+            if s.improvements == 1 { "" } else { "s" }
+        ),
+        format!("{} no change", s.no_change),
+    ];
+    for (n, words) in [
+        (s.new_failures, "newly failing"),
+        (s.still_failing, "failed in both"),
+        (s.fixed, "fixed"),
+        (s.only_in_baseline, "only in baseline"),
+        (s.only_in_candidate, "only in candidate"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {words}"));
+        }
+    }
+    parts.join(", ")
+}
+
+fn failures(cmp: &Comparison) -> Vec<String> {
+    let mut out = Vec::new();
+    for w in &cmp.workloads {
+        for (s, which) in [(&w.baseline, "baseline"), (&w.candidate, "candidate")] {
+            if let Some(SideSummary {
+                ok: false,
+                error: Some(e),
+                ..
+            }) = s
+            {
+                out.push(format!(
+                    "{} on {} ({which}): {e}",
+                    w.workload, w.device_name
+                ));
+            }
+        }
+    }
+    out
+}
+
+const HEADERS: [&str; 7] = [
+    "device",
+    "workload",
+    "baseline p50",
+    "candidate p50",
+    "change in median [95% CI]",
+    "p99 change",
+    "verdict",
+];
+
+/// Terminal table.
+pub fn write_table(cmp: &Comparison, out: &mut dyn Write) -> Result<()> {
+    writeln!(
+        out,
+        "baseline:  {} ({}, {})",
+        cmp.baseline.path, cmp.baseline.hostname, cmp.baseline.started_at
+    )?;
+    writeln!(
+        out,
+        "candidate: {} ({}, {})",
+        cmp.candidate.path, cmp.candidate.hostname, cmp.candidate.started_at
+    )?;
+    writeln!(out)?;
+    let rows: Vec<[String; 7]> = cmp.workloads.iter().map(cells).collect();
+    let mut widths = HEADERS.map(|h| h.chars().count());
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| -> String {
+        let mut s = String::new();
+        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
+            let pad = w.saturating_sub(c.chars().count());
+            // Numbers right-aligned, words left-aligned.
+            if (2..=5).contains(&i) {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                if i + 1 < cells.len() {
+                    s.push_str(&" ".repeat(pad));
+                }
+            }
+            if i + 1 < cells.len() {
+                s.push_str("  ");
+            }
+        }
+        s
+    };
+    writeln!(out, "{}", line(&HEADERS.map(String::from)))?;
+    for r in &rows {
+        writeln!(out, "{}", line(r))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}.", summary_sentence(cmp))?;
+    writeln!(out, "rule: {}.", cmp.rule)?;
+    for f in failures(cmp) {
+        writeln!(out, "failed: {f}")?;
+    }
+    for n in &cmp.notes {
+        writeln!(out, "note: {n}")?;
+    }
+    Ok(())
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// Markdown ready for a pull-request comment.
+pub fn write_markdown(cmp: &Comparison, out: &mut dyn Write) -> Result<()> {
+    let head = if cmp.regressed {
+        let mut parts = Vec::new();
+        let n = cmp.summary.regressions;
+        if n > 0 {
+            parts.push(format!(
+                "{n} regression{} beyond {}%",
+                if n == 1 { "" } else { "s" },
+                cmp.threshold_pct
+            ));
+        }
+        let f = cmp.summary.new_failures;
+        if f > 0 {
+            parts.push(format!(
+                "{f} workload{} newly failing",
+                if f == 1 { "" } else { "s" }
+            ));
+        }
+        format!("### accelbench: {}", parts.join(", "))
+    } else {
+        format!(
+            "### accelbench: no regression beyond {}%",
+            cmp.threshold_pct
+        )
+    };
+    writeln!(out, "{head}")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Baseline `{}` ({}, {}) vs candidate `{}` ({}, {}): {}.",
+        md_escape(&cmp.baseline.path),
+        md_escape(&cmp.baseline.hostname),
+        cmp.baseline.started_at,
+        md_escape(&cmp.candidate.path),
+        md_escape(&cmp.candidate.hostname),
+        cmp.candidate.started_at,
+        summary_sentence(cmp)
+    )?;
+    writeln!(out)?;
+    writeln!(out, "| {} |", HEADERS.join(" | "))?;
+    writeln!(out, "|---|---|---:|---:|---:|---:|---|")?;
+    for w in &cmp.workloads {
+        let mut c = cells(w).map(|s| md_escape(&s));
+        if w.verdict.is_regression() {
+            c[6] = format!("**{}**", c[6]);
+        }
+        writeln!(out, "| {} |", c.join(" | "))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Rule: {}.", cmp.rule)?;
+    let fails = failures(cmp);
+    let notes = &cmp.notes;
+    if !fails.is_empty() || !notes.is_empty() {
+        writeln!(out)?;
+        for f in fails {
+            writeln!(out, "- failed: {}", md_escape(&f))?;
+        }
+        for n in notes {
+            writeln!(out, "- note: {}", md_escape(n))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_needs_the_whole_interval_beyond_the_threshold() {
+        assert_eq!(verdict_from_interval(0.06, 0.2, 0.05), Verdict::Regression);
+        // Point estimate beyond the threshold, interval excludes zero, but not all above t.
+        assert_eq!(verdict_from_interval(0.04, 0.2, 0.05), Verdict::NoChange);
+        assert_eq!(
+            verdict_from_interval(-0.2, -0.06, 0.05),
+            Verdict::Improvement
+        );
+        assert_eq!(verdict_from_interval(-0.01, 0.01, 0.05), Verdict::NoChange);
+    }
 }

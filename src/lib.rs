@@ -14,5 +14,6 @@ pub mod reference;
 pub mod report;
 pub mod results;
 pub mod runner;
+pub mod stats;
 pub mod suite;
 pub mod workload;

@@ -116,13 +116,12 @@ pub fn until_stable(
             break StopReason::SampleCap;
         }
         if n >= next_check {
-            // Checking sorts the samples; doing it at geometric intervals keeps the cost per
-            // sample O(log n) amortised.
+            // A check is O(n) (three selections); doing it at geometric intervals keeps the
+            // cost per sample O(1) amortised.
             next_check = n + (n / 10).max(1);
             scratch.clear();
             scratch.extend_from_slice(&per_invocation_ns);
-            sort_f64(&mut scratch);
-            if relative_ci_width(&scratch) <= cfg.target_rel_ci {
+            if relative_ci_width_unsorted(&mut scratch) <= cfg.target_rel_ci {
                 break StopReason::Stable;
             }
         }
@@ -151,13 +150,38 @@ pub fn sort_f64(v: &mut [f64]) {
 /// statistics at ranks n/2 -/+ 1.96 sqrt(n)/2 (normal approximation to the binomial).
 /// Requires at least one sample.
 pub fn median_ci95(sorted: &[f64]) -> (f64, f64) {
-    let n = sorted.len();
-    assert!(n > 0, "median_ci95 needs at least one sample");
+    assert!(!sorted.is_empty(), "median_ci95 needs at least one sample");
+    let (lo, hi) = median_ci95_ranks(sorted.len());
+    (sorted[lo], sorted[hi])
+}
+
+/// Ranks of the lower and upper bounds of [`median_ci95`] for `n` samples.
+fn median_ci95_ranks(n: usize) -> (usize, usize) {
     let half = 1.96 * (n as f64).sqrt() / 2.0;
     let mid = n as f64 / 2.0;
     let lo = ((mid - half).floor().max(0.0) as usize).min(n - 1);
     let hi = ((mid + half).ceil() as usize).min(n - 1);
-    (sorted[lo], sorted[hi])
+    (lo, hi)
+}
+
+/// Like [`relative_ci_width`] but on unsorted samples, reordering them: three selections
+/// (O(n)) instead of a sort. Uses the middle order statistic as the median.
+pub fn relative_ci_width_unsorted(samples: &mut [f64]) -> f64 {
+    let n = samples.len();
+    if n < 2 {
+        return f64::INFINITY;
+    }
+    let (lo, hi) = median_ci95_ranks(n);
+    let mut select = |rank: usize| {
+        *samples
+            .select_nth_unstable_by(rank, |a, b| a.total_cmp(b))
+            .1
+    };
+    let (lo_v, med, hi_v) = (select(lo), select(n / 2), select(hi));
+    if med <= 0.0 {
+        return f64::INFINITY;
+    }
+    (hi_v - lo_v) / med
 }
 
 /// (ci high - ci low) / median of sorted samples; infinite when fewer than 2 samples.
@@ -273,6 +297,21 @@ mod tests {
     }
 
     #[test]
+    fn unsorted_width_matches_sorted_width_for_odd_counts() {
+        let mut rng = crate::reference::SplitMix64::new(7);
+        for n in [3usize, 11, 101, 1001] {
+            let mut v: Vec<f64> = (0..n)
+                .map(|_| 1000.0 + rng.uniform() as f64 * 50.0)
+                .collect();
+            let mut sorted = v.clone();
+            sort_f64(&mut sorted);
+            let a = relative_ci_width(&sorted);
+            let b = relative_ci_width_unsorted(&mut v);
+            assert!((a - b).abs() < 1e-12, "n={n}: {a} vs {b}");
+        }
+    }
+
+    #[test]
     fn stops_when_stable() {
         let flag = AtomicBool::new(false);
         let cfg = MeasureConfig {
@@ -284,5 +323,61 @@ mod tests {
         let s = until_stable(&cfg, &flag, |iters| Ok(1000 * iters)).unwrap();
         assert_eq!(s.stop, StopReason::Stable);
         assert!(s.per_invocation_ns.iter().all(|&x| x == 1000.0));
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn samples() -> impl Strategy<Value = Vec<f64>> {
+            prop::collection::vec(1.0f64..1e9, 1..400)
+        }
+
+        proptest! {
+            #[test]
+            fn summary_percentiles_are_ordered(v in samples()) {
+                let (ns, ci) = summarize(&v);
+                prop_assert!(ns.min <= ns.p50 && ns.p50 <= ns.p90 && ns.p90 <= ns.p99);
+                prop_assert!(ns.p99 <= ns.p999 && ns.p999 <= ns.max);
+                prop_assert!(ns.min <= ns.mean * (1.0 + 1e-12) && ns.mean <= ns.max * (1.0 + 1e-12));
+                prop_assert!(ns.stddev >= 0.0);
+                prop_assert!(ci[0] <= ns.p50 && ns.p50 <= ci[1]);
+            }
+
+            #[test]
+            fn summary_scales_with_the_samples(v in samples(), c in 0.5f64..4.0) {
+                let (a, _) = summarize(&v);
+                let scaled: Vec<f64> = v.iter().map(|x| x * c).collect();
+                let (b, _) = summarize(&scaled);
+                for (x, y) in [(a.p50, b.p50), (a.p99, b.p99), (a.mean, b.mean), (a.stddev, b.stddev)] {
+                    prop_assert!((x * c - y).abs() <= 1e-9 * y.abs().max(1.0));
+                }
+            }
+
+            #[test]
+            fn median_ci_narrows_with_more_samples(seed in any::<u64>()) {
+                let mut rng = crate::reference::SplitMix64::new(seed);
+                let mut draw = |n: usize| -> f64 {
+                    let mut v: Vec<f64> = (0..n).map(|_| 1000.0 + rng.uniform() as f64 * 100.0).collect();
+                    sort_f64(&mut v);
+                    relative_ci_width(&v)
+                };
+                let (small, large) = (draw(20), draw(2000));
+                prop_assert!(large < small);
+            }
+
+            #[test]
+            fn histogram_keeps_every_sample_to_three_digits(v in samples()) {
+                let h = decode_histogram(&encode_histogram(&v).unwrap()).unwrap();
+                prop_assert_eq!(h.len(), v.len() as u64);
+                let mut sorted = v.clone();
+                sort_f64(&mut sorted);
+                let back = histogram_samples(&h);
+                for (a, b) in back.iter().zip(&sorted) {
+                    let b = b.round().max(1.0);
+                    prop_assert!((a - b).abs() <= 1e-3 * b + 1.0, "{} vs {}", a, b);
+                }
+            }
+        }
     }
 }

@@ -690,6 +690,9 @@ pub fn devices(json: bool, out: &mut dyn Write) -> Result<()> {
         )?;
         writeln!(out, "         driver: {}", g.driver)?;
         writeln!(out, "         features: {}", g.features.join(" "))?;
+        if let Some((lo, hi)) = g.subgroup_sizes {
+            writeln!(out, "         subgroup size: {lo}..{hi}")?;
+        }
         writeln!(
             out,
             "         max storage binding: {:.0} MiB, max buffer: {:.0} MiB",

@@ -1,1 +1,222 @@
-//! Integration tests: cli.
+//! Integration tests: `run` and `devices` through the real binary.
+
+use std::path::Path;
+use std::process::Command as StdCommand;
+use std::time::{Duration, Instant};
+
+use accelbench::results;
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn accelbench() -> Command {
+    let mut c = Command::cargo_bin("accelbench").expect("binary is built");
+    c.env("NO_COLOR", "1");
+    c
+}
+
+/// A quick CPU run of a few small kernels, into `out`.
+fn quick_cpu_run(out: &Path, extra: &[&str]) -> Command {
+    let mut c = accelbench();
+    c.args(["run", "--suite", "quick", "--device", "cpu"])
+        .args([
+            "--kernel", "gemm", "--kernel", "rmsnorm", "--kernel", "softmax",
+        ])
+        .args(["--max-time-per-workload", "0.2", "--out"])
+        .arg(out)
+        .args(extra);
+    c
+}
+
+/// Assert a failed command exits 2 with a single-sentence error and no panic or backtrace.
+fn assert_usage_error(c: &mut Command, needle: &str) {
+    c.assert()
+        .code(2)
+        .stderr(predicate::str::contains(needle))
+        .stderr(predicate::str::contains("panicked").not())
+        .stderr(predicate::str::contains("RUST_BACKTRACE").not());
+}
+
+#[test]
+fn devices_lists_the_cpu_with_its_simd_features() {
+    accelbench()
+        .arg("devices")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0  cpu"))
+        .stdout(predicate::str::contains("SIMD:"));
+}
+
+#[test]
+fn devices_json_is_machine_readable() {
+    let out = accelbench().args(["devices", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["cpu"]["threads"].as_u64().unwrap() >= 1);
+    assert!(v["gpus"].is_array());
+}
+
+#[test]
+fn run_rejects_unknown_kernel() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_usage_error(
+        accelbench()
+            .args(["run", "--kernel", "fft", "--out"])
+            .arg(dir.path().join("r.json")),
+        "unknown kernel 'fft'",
+    );
+    assert!(!dir.path().join("r.json").exists());
+}
+
+#[test]
+fn run_rejects_unknown_suite() {
+    assert_usage_error(
+        accelbench().args(["run", "--suite", "huge"]),
+        "unknown suite 'huge'; expected one of: quick, standard, full",
+    );
+}
+
+#[test]
+fn run_rejects_zero_threads() {
+    assert_usage_error(
+        accelbench().args(["run", "--threads", "0"]),
+        "--threads must be at least 1",
+    );
+}
+
+#[test]
+fn run_rejects_bad_device() {
+    assert_usage_error(
+        accelbench().args(["run", "--device", "tpu"]),
+        "--device 'tpu' is not valid",
+    );
+    assert_usage_error(
+        accelbench().args(["run", "--device", "99"]),
+        "--device 99: there is no such device",
+    );
+}
+
+#[test]
+fn run_refuses_a_shape_that_does_not_fit_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    assert_usage_error(
+        accelbench()
+            .args(["run", "--device", "cpu", "--kernel", "gemm"])
+            .args(["--shape", "m=200000,n=200000,k=200000", "--out"])
+            .arg(&out),
+        "only",
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn run_rejects_a_malformed_shape() {
+    assert_usage_error(
+        accelbench().args(["run", "--kernel", "gemm", "--shape", "m=4,n=x,k=2"]),
+        "'n' must be a positive integer",
+    );
+    assert_usage_error(
+        accelbench().args(["run", "--kernel", "gemm", "--shape", "m=4,n=4"]),
+        "missing 'k'",
+    );
+}
+
+#[test]
+fn run_refuses_to_overwrite_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    std::fs::write(&out, "precious").unwrap();
+    assert_usage_error(&mut quick_cpu_run(&out, &[]), "already exists");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "precious");
+}
+
+#[test]
+fn run_reports_an_unwritable_output_path() {
+    let dir = tempfile::tempdir().unwrap();
+    // A path below a regular file can never be created.
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "x").unwrap();
+    assert_usage_error(
+        &mut quick_cpu_run(&blocker.join("r.json"), &[]),
+        "could not create directory",
+    );
+}
+
+#[test]
+fn run_writes_a_verified_results_file_that_loads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sub/r.json");
+    quick_cpu_run(&out, &["--threads", "2"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("gemm"))
+        .stdout(predicate::str::contains("FAILED").not());
+    let run = results::load(&out).unwrap();
+    assert_eq!(run.schema_version, results::SCHEMA_VERSION);
+    assert!(!run.partial);
+    assert_eq!(run.devices.len(), 1);
+    assert!(run.results.len() >= 3, "{}", run.results.len());
+    for r in &run.results {
+        assert!(r.is_valid(), "{} failed: {:?}", r.workload_label(), r.error);
+        assert!(r.ns.min <= r.ns.p50 && r.ns.p50 <= r.ns.p99 && r.ns.p99 <= r.ns.max);
+        assert!(r.ci95_ns[0] <= r.ns.p50 && r.ns.p50 <= r.ci95_ns[1]);
+        assert!(r.gflops > 0.0);
+        let h = r.decode_histogram().unwrap();
+        assert_eq!(h.len(), r.samples);
+    }
+    // The same path again needs --force, and --force replaces it.
+    quick_cpu_run(&out, &["--force"]).assert().success();
+}
+
+#[test]
+fn run_json_prints_the_results_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let output = quick_cpu_run(&out, &["--json"]).output().unwrap();
+    assert!(output.status.success());
+    let printed = results::parse(
+        std::str::from_utf8(&output.stdout).unwrap(),
+        Path::new("<stdout>"),
+    )
+    .unwrap();
+    assert_eq!(printed, results::load(&out).unwrap());
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_keeps_the_measured_workloads_in_a_valid_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("partial.json");
+    let bin = assert_cmd::cargo::cargo_bin("accelbench");
+    let mut child = StdCommand::new(bin)
+        .args(["run", "--suite", "standard", "--device", "cpu"])
+        .args(["--max-time-per-workload", "0.3", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Long enough for the first (small) GEMMs to be verified and measured.
+    std::thread::sleep(Duration::from_secs(8));
+    let status = StdCommand::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let start = Instant::now();
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "run did not stop after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(code, Some(130));
+    let run = results::load(&out).unwrap();
+    assert!(run.partial);
+    assert!(!run.results.is_empty());
+    assert!(run.results.iter().all(|r| r.is_valid()));
+}

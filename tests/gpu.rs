@@ -1,1 +1,437 @@
-//! Integration tests: gpu.
+//! Integration tests: gpu. Every WGSL kernel is validated by naga (no adapter needed), then run
+//! on a Vulkan adapter (lavapipe in CI) at small and odd sizes and checked against the
+//! reference. Without a Vulkan adapter the run tests skip with a note, unless
+//! `ACCELBENCH_REQUIRE_GPU=1` (set by `.ci/run`), where they fail.
+
+use std::collections::BTreeSet;
+
+use accelbench::backend::Backend;
+use accelbench::backend::gpu::{self, GpuBackend};
+use accelbench::model::ModelShape;
+use accelbench::reference;
+use accelbench::results::TimerKind;
+use accelbench::workload::{AttentionShape, Dtype, Kernel, Workload};
+
+/// Index of the first Vulkan adapter, or `None` (with a note) when there is none and the
+/// environment does not require one.
+fn vulkan_adapter() -> Option<usize> {
+    let adapters = gpu::enumerate();
+    if let Some(a) = adapters.iter().find(|a| a.backend == "vulkan") {
+        return Some(a.index);
+    }
+    let seen: Vec<String> = adapters
+        .iter()
+        .map(|a| format!("{} ({})", a.name, a.backend))
+        .collect();
+    if std::env::var("ACCELBENCH_REQUIRE_GPU").as_deref() == Ok("1") {
+        panic!(
+            "ACCELBENCH_REQUIRE_GPU=1 but wgpu found no Vulkan adapter (saw: {seen:?}); install mesa-vulkan-drivers"
+        );
+    }
+    eprintln!("note: no Vulkan adapter (saw: {seen:?}); skipping GPU kernel tests");
+    None
+}
+
+fn open_vulkan() -> Option<GpuBackend> {
+    let index = vulkan_adapter()?;
+    Some(GpuBackend::open(index).expect("the Vulkan adapter opens"))
+}
+
+#[test]
+fn every_wgsl_file_is_registered_and_passes_naga_validation() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("kernels");
+    let mut on_disk = BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).expect("kernels/ exists") {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("wgsl") {
+            continue;
+        }
+        let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let src = std::fs::read_to_string(&path).unwrap();
+        let module = naga::front::wgsl::parse_str(&src)
+            .unwrap_or_else(|e| panic!("{}", e.emit_to_string_with_path(&src, &path.display().to_string())));
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::all(),
+        )
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("kernels/{name}.wgsl is invalid: {e:?}"));
+        on_disk.insert(name);
+    }
+    let registered: BTreeSet<String> = gpu::KERNELS.iter().map(|k| k.name.to_string()).collect();
+    assert_eq!(on_disk, registered, "kernels/ and gpu::KERNELS disagree");
+    for k in gpu::KERNELS {
+        assert_eq!(k.needs_f16, k.source.contains("enable f16;"), "{}", k.name);
+        assert_eq!(k.needs_subgroup, k.source.contains("subgroupAdd"), "{}", k.name);
+    }
+}
+
+#[test]
+fn kernels_with_subgroups_fail_validation_without_the_capability() {
+    // Guards the fallback: the shared-memory GEMV must not need subgroups, the other must.
+    for k in gpu::KERNELS {
+        let module = naga::front::wgsl::parse_str(k.source).unwrap();
+        let caps = naga::valid::Capabilities::all()
+            - naga::valid::Capabilities::SUBGROUP
+            - naga::valid::Capabilities::SUBGROUP_BARRIER;
+        let ok = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), caps)
+            .validate(&module)
+            .is_ok();
+        assert_eq!(ok, !k.needs_subgroup, "{}", k.name);
+    }
+}
+
+fn tiny_model() -> ModelShape {
+    // Odd sizes everywhere: hidden and ffn not multiples of 4, GQA group of 2.
+    ModelShape {
+        name: "tiny-test".to_string(),
+        layers: 2,
+        hidden: 30,
+        q_heads: 4,
+        kv_heads: 2,
+        head_dim: 6,
+        ffn: 51,
+        vocab: 100,
+        tied_embeddings: true,
+    }
+}
+
+fn small_workloads() -> Vec<Workload> {
+    use Dtype::{F16, F32};
+    let gemm = |m, n, k, d| Workload::new(Kernel::Gemm { m, n, k }, d);
+    let gemv = |n, k, d| Workload::new(Kernel::Gemv { n, k }, d);
+    let att = |context, q_heads, kv_heads, head_dim| {
+        Workload::new(
+            Kernel::DecodeAttention(AttentionShape {
+                context,
+                q_heads,
+                kv_heads,
+                head_dim,
+            }),
+            F32,
+        )
+    };
+    vec![
+        gemm(1, 1, 1, F32),
+        gemm(5, 7, 3, F32),
+        gemm(64, 64, 64, F32),
+        gemm(67, 130, 45, F32),
+        gemm(33, 17, 29, F16),
+        gemm(64, 128, 64, F16),
+        gemv(1, 1, F32),
+        gemv(7, 5, F32),
+        gemv(300, 257, F32),
+        gemv(33, 45, F16),
+        gemv(128, 1030, F16),
+        Workload::new(Kernel::Softmax { rows: 1, cols: 1 }, F32),
+        Workload::new(Kernel::Softmax { rows: 3, cols: 1000 }, F32),
+        Workload::new(Kernel::RmsNorm { rows: 1, cols: 3 }, F32),
+        Workload::new(Kernel::RmsNorm { rows: 4, cols: 1001 }, F32),
+        att(1, 2, 1, 8),
+        att(130, 4, 2, 20),
+        att(64, 8, 8, 64),
+        Workload::new(Kernel::StreamTriad { n: 1 }, F32),
+        Workload::new(Kernel::StreamTriad { n: 1001 }, F32),
+        Workload::new(
+            Kernel::DecodeStep {
+                model: tiny_model(),
+                context: 70,
+            },
+            F32,
+        ),
+    ]
+}
+
+/// Run `w` on `gpu` and check it against the reference; returns a description on failure.
+fn verify(gpu: &mut GpuBackend, w: &Workload) -> Result<(), String> {
+    if let Some(why) = gpu.unsupported(w) {
+        return Err(format!("{w}: unexpectedly unsupported: {why}"));
+    }
+    let inputs = reference::inputs(w);
+    let mut p = gpu
+        .prepare(w, &inputs)
+        .map_err(|e| format!("{w}: prepare failed: {e:#}"))?;
+    let out = p
+        .run_and_read()
+        .map_err(|e| format!("{w}: run failed: {e:#}"))?;
+    let want = local_reference(w, &inputs.buffers);
+    if out.len() != want.len() {
+        return Err(format!("{w}: {} outputs, expected {}", out.len(), want.len()));
+    }
+    let scale = want.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    let tol = scale
+        * match w.dtype {
+            Dtype::F32 => 1e-4,
+            Dtype::F16 => 4e-3,
+        };
+    let err = out
+        .iter()
+        .zip(&want)
+        .map(|(&o, &e)| if o.is_finite() { (o as f64 - e).abs() } else { f64::INFINITY })
+        .fold(0.0, f64::max);
+    if err <= tol {
+        eprintln!("{w}: ok, max abs error {err:.2e} (tolerance {tol:.2e})");
+        Ok(())
+    } else {
+        Err(format!("{w}: max abs error {err:.3e} over tolerance {tol:.3e}"))
+    }
+}
+
+/// Plain f64 loops: the definitions in `workload.rs`, kept here until `reference::check` lands.
+fn local_reference(w: &Workload, b: &[Vec<f32>]) -> Vec<f64> {
+    let f = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
+    let gemv = |wt: &[f64], x: &[f64], n: usize, k: usize| -> Vec<f64> {
+        (0..n)
+            .map(|i| (0..k).map(|j| wt[i * k + j] * x[j]).sum())
+            .collect()
+    };
+    let rmsnorm = |x: &[f64], g: &[f64]| -> Vec<f64> {
+        let ms = x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64;
+        let inv = 1.0 / (ms + accelbench::workload::RMSNORM_EPS as f64).sqrt();
+        x.iter().zip(g).map(|(v, g)| v * inv * g).collect()
+    };
+    let attention = |q: &[f64], k: &[f64], v: &[f64], a: &AttentionShape| -> Vec<f64> {
+        let (t, hd) = (a.context as usize, a.head_dim as usize);
+        let group = (a.q_heads / a.kv_heads) as usize;
+        let mut out = Vec::new();
+        for h in 0..a.q_heads as usize {
+            let kvh = h / group;
+            let s: Vec<f64> = (0..t)
+                .map(|p| {
+                    (0..hd)
+                        .map(|d| q[h * hd + d] * k[(kvh * t + p) * hd + d])
+                        .sum::<f64>()
+                        / (hd as f64).sqrt()
+                })
+                .collect();
+            let m = s.iter().cloned().fold(f64::MIN, f64::max);
+            let e: Vec<f64> = s.iter().map(|x| (x - m).exp()).collect();
+            let l: f64 = e.iter().sum();
+            for d in 0..hd {
+                out.push((0..t).map(|p| e[p] * v[(kvh * t + p) * hd + d]).sum::<f64>() / l);
+            }
+        }
+        out
+    };
+    match &w.kernel {
+        Kernel::Gemm { m, n, k } => {
+            let (a, bb) = (f(&b[0]), f(&b[1]));
+            let (m, n, k) = (*m as usize, *n as usize, *k as usize);
+            let mut c = vec![0.0; m * n];
+            for i in 0..m {
+                for j in 0..n {
+                    c[i * n + j] = (0..k).map(|l| a[i * k + l] * bb[l * n + j]).sum();
+                }
+            }
+            c
+        }
+        Kernel::Gemv { n, k } => gemv(&f(&b[0]), &f(&b[1]), *n as usize, *k as usize),
+        Kernel::Softmax { cols, .. } => f(&b[0])
+            .chunks(*cols as usize)
+            .flat_map(|row| {
+                let m = row.iter().cloned().fold(f64::MIN, f64::max);
+                let s: f64 = row.iter().map(|x| (x - m).exp()).sum();
+                row.iter().map(move |x| (x - m).exp() / s).collect::<Vec<_>>()
+            })
+            .collect(),
+        Kernel::RmsNorm { cols, .. } => {
+            let g = f(&b[1]);
+            f(&b[0])
+                .chunks(*cols as usize)
+                .flat_map(|row| rmsnorm(row, &g))
+                .collect()
+        }
+        Kernel::DecodeAttention(a) => attention(&f(&b[0]), &f(&b[1]), &f(&b[2]), a),
+        Kernel::StreamTriad { .. } => b[0]
+            .iter()
+            .zip(&b[1])
+            .map(|(&x, &y)| x as f64 + reference::TRIAD_SCALAR as f64 * y as f64)
+            .collect(),
+        Kernel::DecodeStep { model, context } => {
+            let (h, hd, t) = (
+                model.hidden as usize,
+                model.head_dim as usize,
+                *context as usize,
+            );
+            let (qh, kvh, ffn) = (
+                model.q_heads as usize,
+                model.kv_heads as usize,
+                model.ffn as usize,
+            );
+            let x = f(&b[0]);
+            let xn = rmsnorm(&x, &f(&b[1]));
+            let qkv = gemv(&f(&b[2]), &xn, model.qkv_width() as usize, h);
+            let (mut kc, mut vc) = (f(&b[3]), f(&b[4]));
+            for head in 0..kvh {
+                for d in 0..hd {
+                    let dst = (head * t + t - 1) * hd + d;
+                    kc[dst] = qkv[qh * hd + head * hd + d];
+                    vc[dst] = qkv[qh * hd + kvh * hd + head * hd + d];
+                }
+            }
+            let a = AttentionShape {
+                context: *context,
+                q_heads: model.q_heads,
+                kv_heads: model.kv_heads,
+                head_dim: model.head_dim,
+            };
+            let att = attention(&qkv[..qh * hd], &kc, &vc, &a);
+            let o = gemv(&f(&b[5]), &att, h, qh * hd);
+            let h1: Vec<f64> = x.iter().zip(&o).map(|(a, b)| a + b).collect();
+            let hn = rmsnorm(&h1, &f(&b[6]));
+            let gate = gemv(&f(&b[7]), &hn, ffn, h);
+            let up = gemv(&f(&b[8]), &hn, ffn, h);
+            let act: Vec<f64> = gate
+                .iter()
+                .zip(&up)
+                .map(|(g, u)| g / (1.0 + (-g).exp()) * u)
+                .collect();
+            let down = gemv(&f(&b[9]), &act, h, ffn);
+            h1.iter().zip(&down).map(|(a, b)| a + b).collect()
+        }
+    }
+}
+
+#[test]
+fn every_kernel_matches_the_reference_at_small_and_odd_sizes() {
+    let Some(mut gpu) = open_vulkan() else {
+        return;
+    };
+    let mut failures = Vec::new();
+    for w in small_workloads() {
+        if let Err(e) = verify(&mut gpu, &w) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn gemv_and_decode_step_match_the_reference_with_the_shared_memory_fallback() {
+    let Some(mut gpu) = open_vulkan() else {
+        return;
+    };
+    gpu.set_use_subgroups(false);
+    let mut failures = Vec::new();
+    for w in small_workloads()
+        .into_iter()
+        .filter(|w| matches!(w.kernel, Kernel::Gemv { .. } | Kernel::DecodeStep { .. }))
+    {
+        if let Err(e) = verify(&mut gpu, &w) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn gemv_with_more_rows_than_one_grid_dimension_is_correct() {
+    let Some(mut gpu) = open_vulkan() else {
+        return;
+    };
+    let rows = gpu.info().max_compute_workgroups_per_dimension as u64 + 5;
+    let w = Workload::new(Kernel::Gemv { n: rows, k: 3 }, Dtype::F32);
+    verify(&mut gpu, &w).unwrap();
+}
+
+#[test]
+fn both_timers_return_positive_times_and_say_which_they_are() {
+    let Some(mut gpu) = open_vulkan() else {
+        return;
+    };
+    let w = Workload::new(Kernel::StreamTriad { n: 4096 }, Dtype::F32);
+    let inputs = reference::inputs(&w);
+    let has_ts = gpu
+        .info()
+        .features
+        .iter()
+        .any(|f| f == "TIMESTAMP_QUERY");
+    {
+        let mut p = gpu.prepare(&w, &inputs).unwrap();
+        let expected = if has_ts {
+            TimerKind::GpuTimestamp
+        } else {
+            TimerKind::Wall
+        };
+        assert_eq!(p.timer(), expected);
+        assert!(p.time(3).unwrap() > 0);
+    }
+    gpu.set_use_timestamps(false);
+    let mut p = gpu.prepare(&w, &inputs).unwrap();
+    assert_eq!(p.timer(), TimerKind::Wall);
+    assert!(p.time(3).unwrap() > 0);
+}
+
+#[test]
+fn a_workload_over_the_adapter_limits_is_refused_by_name_and_others_still_run() {
+    let Some(mut gpu) = open_vulkan() else {
+        return;
+    };
+    let limit = gpu
+        .info()
+        .max_storage_buffer_binding_size
+        .min(gpu.info().max_buffer_size);
+    let k = 4096;
+    let n = limit / (4 * k) + 1;
+    let big = Workload::new(Kernel::Gemv { n, k }, Dtype::F32);
+    let why = gpu.unsupported(&big).expect("an over-limit GEMV is refused");
+    assert!(
+        why.contains("max_storage_buffer_binding_size") || why.contains("max_buffer_size"),
+        "{why}"
+    );
+    assert!(why.contains("W (n x k)"), "{why}");
+    // prepare refuses it too, without allocating.
+    let small_inputs = reference::inputs(&Workload::new(Kernel::Gemv { n: 1, k: 1 }, Dtype::F32));
+    let err = gpu
+        .prepare(&big, &small_inputs)
+        .err()
+        .expect("prepare refuses");
+    assert!(format!("{err:#}").contains("allows at most"), "{err:#}");
+    // The same backend still measures a workload that fits.
+    let ok = Workload::new(Kernel::Gemv { n: 64, k: 64 }, Dtype::F32);
+    verify(&mut gpu, &ok).unwrap();
+}
+
+#[test]
+fn f16_is_refused_for_kernels_without_an_f16_gpu_kernel() {
+    let Some(gpu) = open_vulkan() else {
+        return;
+    };
+    let w = Workload::new(Kernel::Softmax { rows: 2, cols: 8 }, Dtype::F16);
+    let why = gpu.unsupported(&w).expect("refused");
+    assert!(why.contains("f16"), "{why}");
+}
+
+#[test]
+fn device_record_has_measured_peaks_and_flags_software_adapters() {
+    let Some(gpu) = open_vulkan() else {
+        return;
+    };
+    let rec = gpu.record();
+    assert_eq!(rec.backend, "vulkan");
+    assert!(rec.peak_gbps.unwrap_or(0.0) > 0.0, "{}", rec.peak_source);
+    assert!(rec.peak_gflops.unwrap_or(0.0) > 0.0, "{}", rec.peak_source);
+    assert!(rec.peak_source.contains("bandwidth: measured copy kernel"));
+    if gpu.info().software {
+        assert_eq!(rec.device_type.as_deref(), Some("cpu"));
+        assert!(rec.peak_source.contains("not GPU performance"));
+    }
+}
+
+#[test]
+fn every_quick_suite_workload_verifies_on_the_vulkan_adapter() {
+    let Some(mut gpu) = open_vulkan() else {
+        return;
+    };
+    let suite = accelbench::suite::by_name("quick").unwrap();
+    let mut failures = Vec::new();
+    for w in &suite.workloads {
+        if gpu.unsupported(w).is_some() {
+            continue;
+        }
+        if let Err(e) = verify(&mut gpu, w) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

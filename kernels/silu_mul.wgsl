@@ -1,0 +1,24 @@
+// Decode step, gated MLP activation: act[i] = silu(gate[i]) * up[i], silu(x) = x / (1 + e^-x).
+
+struct Params {
+    n: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<storage, read> gate: array<f32>;
+@group(0) @binding(1) var<storage, read> up: array<f32>;
+@group(0) @binding(2) var<storage, read_write> act: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
+
+@compute @workgroup_size(256)
+fn main(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let i = (wg.y * nwg.x + wg.x) * 256u + li;
+    if (i < p.n) {
+        let g = gate[i];
+        act[i] = g / (1.0 + exp(-g)) * up[i];
+    }
+}

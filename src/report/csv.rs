@@ -1,0 +1,189 @@
+//! CSV: one line per result (device x workload), every field of the row and of its device.
+
+use anyhow::Result;
+
+use crate::report::Exporter;
+use crate::report::merge::{MergedReport, failure_reason, throughput};
+
+/// Quote a field when it holds a comma, quote or line break (RFC 4180), doubling inner quotes.
+pub fn field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) || text.starts_with(' ') || text.ends_with(' ') {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// A text field from a results file: like [`field`], and a leading `=`, `+`, `-`, `@` or tab
+/// (followed by anything) gets a `'` in front so a spreadsheet shows it as text instead of
+/// running it as a formula.
+pub fn text_field(text: &str) -> String {
+    if text.len() > 1 && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        field(&format!("'{text}"))
+    } else {
+        field(text)
+    }
+}
+
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v}")
+    } else {
+        String::new()
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(num).unwrap_or_default()
+}
+
+const HEADER: &[&str] = &[
+    "file",
+    "started_at",
+    "host",
+    "column",
+    "device_id",
+    "device_name",
+    "device_kind",
+    "device_type",
+    "software_adapter",
+    "backend",
+    "driver",
+    "kernel",
+    "shape",
+    "dtype",
+    "workload",
+    "status",
+    "throughput",
+    "throughput_unit",
+    "flops",
+    "bytes",
+    "samples",
+    "iters_per_sample",
+    "timer",
+    "min_ns",
+    "p50_ns",
+    "p90_ns",
+    "p99_ns",
+    "p999_ns",
+    "max_ns",
+    "mean_ns",
+    "stddev_ns",
+    "ci95_low_ns",
+    "ci95_high_ns",
+    "gflops",
+    "gbps",
+    "pct_peak_flops",
+    "pct_peak_bw",
+    "tokens_per_s",
+    "verified_ok",
+    "max_abs_err",
+    "tolerance",
+    "error",
+];
+
+/// Every result as CSV. Rows without a trustworthy timing have status `FAILED` and empty
+/// timing and throughput fields.
+pub struct CsvExporter;
+
+impl Exporter for CsvExporter {
+    fn render(&self, report: &MergedReport) -> Result<Vec<u8>> {
+        let mut out = String::new();
+        out.push_str(&HEADER.join(","));
+        out.push('\n');
+        for (c, col) in report.columns.iter().enumerate() {
+            let src = &report.sources[col.source];
+            let d = &col.device;
+            for w in &report.workloads {
+                let Some(row) = &w.cells[c] else { continue };
+                let shape: Vec<String> = row
+                    .shape
+                    .iter()
+                    .map(|(k, v)| match v {
+                        serde_json::Value::String(s) => format!("{k}={s}"),
+                        other => format!("{k}={other}"),
+                    })
+                    .collect();
+                let t = throughput(row, w.metric);
+                let ok = t.is_some();
+                let timing = |v: f64| if ok { num(v) } else { String::new() };
+                let timing_opt = |v: Option<f64>| if ok { opt(v) } else { String::new() };
+                let mut f: Vec<String> = vec![
+                    text_field(&src.file),
+                    text_field(&src.started_at),
+                    text_field(&src.host.hostname),
+                    text_field(&col.id),
+                    text_field(&d.id),
+                    text_field(&d.name),
+                    format!("{:?}", d.kind).to_lowercase(),
+                    text_field(d.device_type.as_deref().unwrap_or("")),
+                    col.software_adapter.to_string(),
+                    text_field(&d.backend),
+                    text_field(&d.driver),
+                    text_field(&row.kernel),
+                    text_field(&shape.join(" ")),
+                    text_field(&row.dtype),
+                    text_field(&w.label),
+                    if ok { "ok" } else { "FAILED" }.to_string(),
+                    t.map(|t| num(t.value)).unwrap_or_default(),
+                    t.map(|t| t.metric.unit().to_string()).unwrap_or_default(),
+                    row.flops.to_string(),
+                    row.bytes.to_string(),
+                    row.samples.to_string(),
+                    row.iters_per_sample.to_string(),
+                    format!("{:?}", row.timer).to_lowercase(),
+                ];
+                let ns = &row.ns;
+                for v in [
+                    ns.min,
+                    ns.p50,
+                    ns.p90,
+                    ns.p99,
+                    ns.p999,
+                    ns.max,
+                    ns.mean,
+                    ns.stddev,
+                    row.ci95_ns[0],
+                    row.ci95_ns[1],
+                    row.gflops,
+                    row.gbps,
+                ] {
+                    f.push(timing(v));
+                }
+                f.push(timing_opt(row.pct_peak_flops));
+                f.push(timing_opt(row.pct_peak_bw));
+                f.push(timing_opt(row.tokens_per_s));
+                f.push(row.verified.ok.to_string());
+                f.push(num(row.verified.max_abs_err));
+                f.push(num(row.verified.tolerance));
+                f.push(if ok {
+                    String::new()
+                } else {
+                    text_field(&failure_reason(row))
+                });
+                debug_assert_eq!(f.len(), HEADER.len());
+                out.push_str(&f.join(","));
+                out.push('\n');
+            }
+        }
+        Ok(out.into_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commas_quotes_and_newlines_are_quoted() {
+        assert_eq!(field("a|b,\"c\""), "\"a|b,\"\"c\"\"\"");
+        assert_eq!(field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(field("plain"), "plain");
+    }
+
+    #[test]
+    fn formulas_are_shown_as_text() {
+        assert_eq!(text_field("=1+1"), "'=1+1");
+        assert_eq!(text_field("@SUM(A1)"), "'@SUM(A1)");
+    }
+}
