@@ -115,8 +115,14 @@ pub struct LatencyNs {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Verified {
     pub ok: bool,
+    /// NaN when the workload never ran; serde_json writes NaN as `null`, so read it back.
+    #[serde(deserialize_with = "f64_or_null_as_nan")]
     pub max_abs_err: f64,
     pub tolerance: f64,
+}
+
+fn f64_or_null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// One workload measured on one device.

@@ -678,3 +678,27 @@ fn a_shape_too_large_to_count_exactly_is_refused_instead_of_overflowing() {
         &["--batch 1000000", "smaller batch"],
     );
 }
+
+#[test]
+fn a_results_file_with_a_workload_that_never_ran_still_loads() {
+    // The runner writes max_abs_err = NaN for workloads that could not run; JSON holds null.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture_path()).unwrap()).unwrap();
+    let row = &mut v["results"][0];
+    row["verified"]["ok"] = false.into();
+    row["verified"]["max_abs_err"] = serde_json::Value::Null;
+    row["error"] = "could not prepare".into();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("failed-row.json");
+    std::fs::write(&path, serde_json::to_string(&v).unwrap()).unwrap();
+    let mut o = options("llama-3.1-8b");
+    o.files = vec![path];
+    let r = cost::compute(&o).unwrap();
+    let cpu = r.rows.iter().find(|r| r.kind == "local").unwrap();
+    // The failed 512x14336x4096 GEMM is skipped; prefill comes from the 2048^3 one.
+    assert!(
+        cpu.notes.iter().any(|n| n.contains("m=2048")),
+        "{:?}",
+        cpu.notes
+    );
+}

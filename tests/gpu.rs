@@ -48,8 +48,12 @@ fn every_wgsl_file_is_registered_and_passes_naga_validation() {
         }
         let name = path.file_stem().unwrap().to_str().unwrap().to_string();
         let src = std::fs::read_to_string(&path).unwrap();
-        let module = naga::front::wgsl::parse_str(&src)
-            .unwrap_or_else(|e| panic!("{}", e.emit_to_string_with_path(&src, &path.display().to_string())));
+        let module = naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| {
+            panic!(
+                "{}",
+                e.emit_to_string_with_path(&src, &path.display().to_string())
+            )
+        });
         naga::valid::Validator::new(
             naga::valid::ValidationFlags::all(),
             naga::valid::Capabilities::all(),
@@ -62,7 +66,12 @@ fn every_wgsl_file_is_registered_and_passes_naga_validation() {
     assert_eq!(on_disk, registered, "kernels/ and gpu::KERNELS disagree");
     for k in gpu::KERNELS {
         assert_eq!(k.needs_f16, k.source.contains("enable f16;"), "{}", k.name);
-        assert_eq!(k.needs_subgroup, k.source.contains("subgroupAdd"), "{}", k.name);
+        assert_eq!(
+            k.needs_subgroup,
+            k.source.contains("subgroupAdd"),
+            "{}",
+            k.name
+        );
     }
 }
 
@@ -124,9 +133,21 @@ fn small_workloads() -> Vec<Workload> {
         gemv(33, 45, F16),
         gemv(128, 1030, F16),
         Workload::new(Kernel::Softmax { rows: 1, cols: 1 }, F32),
-        Workload::new(Kernel::Softmax { rows: 3, cols: 1000 }, F32),
+        Workload::new(
+            Kernel::Softmax {
+                rows: 3,
+                cols: 1000,
+            },
+            F32,
+        ),
         Workload::new(Kernel::RmsNorm { rows: 1, cols: 3 }, F32),
-        Workload::new(Kernel::RmsNorm { rows: 4, cols: 1001 }, F32),
+        Workload::new(
+            Kernel::RmsNorm {
+                rows: 4,
+                cols: 1001,
+            },
+            F32,
+        ),
         att(1, 2, 1, 8),
         att(130, 4, 2, 20),
         att(64, 8, 8, 64),
@@ -156,7 +177,11 @@ fn verify(gpu: &mut GpuBackend, w: &Workload) -> Result<(), String> {
         .map_err(|e| format!("{w}: run failed: {e:#}"))?;
     let want = local_reference(w, &inputs.buffers);
     if out.len() != want.len() {
-        return Err(format!("{w}: {} outputs, expected {}", out.len(), want.len()));
+        return Err(format!(
+            "{w}: {} outputs, expected {}",
+            out.len(),
+            want.len()
+        ));
     }
     let scale = want.iter().fold(1.0f64, |m, v| m.max(v.abs()));
     let tol = scale
@@ -167,13 +192,21 @@ fn verify(gpu: &mut GpuBackend, w: &Workload) -> Result<(), String> {
     let err = out
         .iter()
         .zip(&want)
-        .map(|(&o, &e)| if o.is_finite() { (o as f64 - e).abs() } else { f64::INFINITY })
+        .map(|(&o, &e)| {
+            if o.is_finite() {
+                (o as f64 - e).abs()
+            } else {
+                f64::INFINITY
+            }
+        })
         .fold(0.0, f64::max);
     if err <= tol {
         eprintln!("{w}: ok, max abs error {err:.2e} (tolerance {tol:.2e})");
         Ok(())
     } else {
-        Err(format!("{w}: max abs error {err:.3e} over tolerance {tol:.3e}"))
+        Err(format!(
+            "{w}: max abs error {err:.3e} over tolerance {tol:.3e}"
+        ))
     }
 }
 
@@ -208,7 +241,12 @@ fn local_reference(w: &Workload, b: &[Vec<f32>]) -> Vec<f64> {
             let e: Vec<f64> = s.iter().map(|x| (x - m).exp()).collect();
             let l: f64 = e.iter().sum();
             for d in 0..hd {
-                out.push((0..t).map(|p| e[p] * v[(kvh * t + p) * hd + d]).sum::<f64>() / l);
+                out.push(
+                    (0..t)
+                        .map(|p| e[p] * v[(kvh * t + p) * hd + d])
+                        .sum::<f64>()
+                        / l,
+                );
             }
         }
         out
@@ -231,7 +269,9 @@ fn local_reference(w: &Workload, b: &[Vec<f32>]) -> Vec<f64> {
             .flat_map(|row| {
                 let m = row.iter().cloned().fold(f64::MIN, f64::max);
                 let s: f64 = row.iter().map(|x| (x - m).exp()).sum();
-                row.iter().map(move |x| (x - m).exp() / s).collect::<Vec<_>>()
+                row.iter()
+                    .map(move |x| (x - m).exp() / s)
+                    .collect::<Vec<_>>()
             })
             .collect(),
         Kernel::RmsNorm { cols, .. } => {
@@ -341,11 +381,7 @@ fn both_timers_return_positive_times_and_say_which_they_are() {
     };
     let w = Workload::new(Kernel::StreamTriad { n: 4096 }, Dtype::F32);
     let inputs = reference::inputs(&w);
-    let has_ts = gpu
-        .info()
-        .features
-        .iter()
-        .any(|f| f == "TIMESTAMP_QUERY");
+    let has_ts = gpu.info().features.iter().any(|f| f == "TIMESTAMP_QUERY");
     {
         let mut p = gpu.prepare(&w, &inputs).unwrap();
         let expected = if has_ts {
@@ -374,7 +410,9 @@ fn a_workload_over_the_adapter_limits_is_refused_by_name_and_others_still_run() 
     let k = 4096;
     let n = limit / (4 * k) + 1;
     let big = Workload::new(Kernel::Gemv { n, k }, Dtype::F32);
-    let why = gpu.unsupported(&big).expect("an over-limit GEMV is refused");
+    let why = gpu
+        .unsupported(&big)
+        .expect("an over-limit GEMV is refused");
     assert!(
         why.contains("max_storage_buffer_binding_size") || why.contains("max_buffer_size"),
         "{why}"

@@ -98,10 +98,8 @@ pub struct AdapterInfo {
 
 fn new_instance() -> wgpu::Instance {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-    desc.backends = wgpu::Backends::VULKAN
-        | wgpu::Backends::METAL
-        | wgpu::Backends::DX12
-        | wgpu::Backends::GL;
+    desc.backends =
+        wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::DX12 | wgpu::Backends::GL;
     // WGPU_BACKEND and friends still let a user narrow the search.
     wgpu::Instance::new(desc.with_env())
 }
@@ -190,10 +188,26 @@ pub fn enumerate() -> Vec<AdapterInfo> {
 /// Matched as whole words in the adapter name, first match wins (so "H100 PCIe" before
 /// "H100", and "L4" never matches "L40S").
 const KNOWN_FP32_PEAKS: &[(&str, f64, &str)] = &[
-    ("H100 PCIe", 51_200.0, "NVIDIA H100 datasheet, PCIe: 51 TFLOP/s FP32"),
-    ("H100 NVL", 60_000.0, "NVIDIA H100 datasheet, NVL: 60 TFLOP/s FP32"),
-    ("H100", 66_900.0, "NVIDIA H100 datasheet, SXM5: 67 TFLOP/s FP32"),
-    ("H200", 66_900.0, "NVIDIA H200 datasheet, SXM: 67 TFLOP/s FP32"),
+    (
+        "H100 PCIe",
+        51_200.0,
+        "NVIDIA H100 datasheet, PCIe: 51 TFLOP/s FP32",
+    ),
+    (
+        "H100 NVL",
+        60_000.0,
+        "NVIDIA H100 datasheet, NVL: 60 TFLOP/s FP32",
+    ),
+    (
+        "H100",
+        66_900.0,
+        "NVIDIA H100 datasheet, SXM5: 67 TFLOP/s FP32",
+    ),
+    (
+        "H200",
+        66_900.0,
+        "NVIDIA H200 datasheet, SXM: 67 TFLOP/s FP32",
+    ),
     ("A100", 19_500.0, "NVIDIA A100 datasheet: 19.5 TFLOP/s FP32"),
     ("L40S", 91_600.0, "NVIDIA L40S datasheet: 91.6 TFLOP/s FP32"),
     ("L40", 90_500.0, "NVIDIA L40 datasheet: 90.5 TFLOP/s FP32"),
@@ -215,7 +229,11 @@ const KNOWN_FP32_PEAKS: &[(&str, f64, &str)] = &[
         "NVIDIA Ampere GA102 whitepaper, RTX 3090: 35.6 TFLOP/s FP32",
     ),
     ("T4", 8_100.0, "NVIDIA T4 datasheet: 8.1 TFLOP/s FP32"),
-    ("V100", 15_700.0, "NVIDIA V100 datasheet, SXM2: 15.7 TFLOP/s FP32"),
+    (
+        "V100",
+        15_700.0,
+        "NVIDIA V100 datasheet, SXM2: 15.7 TFLOP/s FP32",
+    ),
 ];
 
 /// The published FP32 peak (GFLOP/s) and its source for an adapter name, if known.
@@ -526,7 +544,9 @@ impl GpuBackend {
     ) -> Result<u64> {
         let mut enc = self
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("timed") });
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("timed"),
+            });
         encode_pass(&mut enc, dispatches, iters, ts);
         let mut cmds = Vec::with_capacity(2);
         if let Some(t) = ts {
@@ -572,7 +592,11 @@ impl GpuBackend {
     /// Device bandwidth in GB/s from the copy kernel (2 x buffer bytes per run), after checking
     /// that the copy is right. Returns the figure and a description of how it was measured.
     pub fn measure_copy_gbps(&self) -> Result<(f64, String)> {
-        let cap = if self.info.software { 32 << 20 } else { 256 << 20 };
+        let cap = if self.info.software {
+            32 << 20
+        } else {
+            256 << 20
+        };
         let bytes = (cap as u64)
             .min(self.limits.max_storage_buffer_binding_size)
             .min(self.limits.max_buffer_size)
@@ -591,7 +615,9 @@ impl GpuBackend {
         let rb = self.readback(bytes);
         let mut enc = self
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("copy") });
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("copy"),
+            });
         encode_pass(&mut enc, &dispatches, 1, None);
         enc.copy_buffer_to_buffer(&dst, 0, &rb, 0, bytes);
         self.queue.submit([enc.finish()]);
@@ -684,7 +710,10 @@ impl GpuBackend {
             Kernel::DecodeStep { model, context } => {
                 let h = pad4(model.hidden);
                 put("W_qkv", f * model.qkv_width() * h);
-                put("W_o", f * model.hidden * pad4(model.q_heads * model.head_dim));
+                put(
+                    "W_o",
+                    f * model.hidden * pad4(model.q_heads * model.head_dim),
+                );
                 put("W_gate", f * model.ffn * h);
                 put("W_down", f * model.hidden * pad4(model.ffn));
                 put("K cache", f * model.kv_heads * context * model.head_dim);
@@ -898,7 +927,10 @@ impl GpuBackend {
             Dtype::F32 => "gemm_f32_tiled",
             Dtype::F16 => "gemm_f16_tiled",
         };
-        let groups = (u32_of(n4.div_ceil(16), "n tiles")?, u32_of(m.div_ceil(64), "m tiles")?);
+        let groups = (
+            u32_of(n4.div_ceil(16), "n tiles")?,
+            u32_of(m.div_ceil(64), "m tiles")?,
+        );
         let d = self.dispatch(name, &[&a, &b, &c, &params], groups)?;
         Ok(Plan {
             dispatches: vec![d],
@@ -1061,26 +1093,14 @@ impl GpuBackend {
         Ok(vec![d1, d2])
     }
 
-    fn plan_attention(
-        &self,
-        a: &crate::workload::AttentionShape,
-        inp: &Inputs,
-    ) -> Result<Plan> {
+    fn plan_attention(&self, a: &crate::workload::AttentionShape, inp: &Inputs) -> Result<Plan> {
         let q = self.storage_init("q", bytemuck::cast_slice(&inp.buffers[0]));
         let k = self.storage_init("K", bytemuck::cast_slice(&inp.buffers[1]));
         let v = self.storage_init("V", bytemuck::cast_slice(&inp.buffers[2]));
         let out = self.storage_zeroed("out", a.q_heads * a.head_dim * 4);
         let mut keep = vec![q.clone(), k.clone(), v.clone(), out.clone()];
         let dispatches = self.attention_dispatches(
-            &q,
-            &k,
-            &v,
-            &out,
-            a.context,
-            a.q_heads,
-            a.kv_heads,
-            a.head_dim,
-            &mut keep,
+            &q, &k, &v, &out, a.context, a.q_heads, a.kv_heads, a.head_dim, &mut keep,
         )?;
         Ok(Plan {
             dispatches,
@@ -1196,7 +1216,13 @@ impl GpuBackend {
         ds.push(self.gemv_dispatch(f, &w_up, &hn, None, &up, ffn, h, &mut keep)?);
         let silu = [u32_of(ffn, "ffn")?];
         let silu_groups = ffn.div_ceil(256);
-        ds.push(self.rows_dispatch("silu_mul", &[&gate, &up, &act], silu_groups, &silu, &mut keep)?);
+        ds.push(self.rows_dispatch(
+            "silu_mul",
+            &[&gate, &up, &act],
+            silu_groups,
+            &silu,
+            &mut keep,
+        )?);
         ds.push(self.gemv_dispatch(f, &w_down, &act, Some(&h1), &out, h, ffn, &mut keep)?);
         Ok(Plan {
             dispatches: ds,
@@ -1281,9 +1307,7 @@ impl Backend for GpuBackend {
                 ));
             }
             if kvh == 0 || qh % kvh != 0 {
-                return Some(format!(
-                    "q_heads {qh} must be a multiple of kv_heads {kvh}"
-                ));
+                return Some(format!("q_heads {qh} must be a multiple of kv_heads {kvh}"));
             }
         }
         let max_bind = self.limits.max_storage_buffer_binding_size;
@@ -1375,7 +1399,10 @@ mod tests {
 
     #[test]
     fn known_peaks_match_whole_words_only() {
-        assert_eq!(known_fp32_peak("NVIDIA H100 80GB HBM3").unwrap().0, 66_900.0);
+        assert_eq!(
+            known_fp32_peak("NVIDIA H100 80GB HBM3").unwrap().0,
+            66_900.0
+        );
         assert_eq!(known_fp32_peak("NVIDIA H100 PCIe").unwrap().0, 51_200.0);
         assert_eq!(known_fp32_peak("NVIDIA L40S").unwrap().0, 91_600.0);
         assert_eq!(known_fp32_peak("NVIDIA L4").unwrap().0, 30_300.0);

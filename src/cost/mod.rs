@@ -537,7 +537,7 @@ pub fn execute(opts: &CostOptions, out: &mut dyn Write) -> Result<()> {
         match crate::runner::newest_results_file(Path::new("results")) {
             Some(newest) => {
                 let note = format!(
-                    "measured devices and efficiencies from {} (newest in results/)",
+                    "{} (newest in results/)",
                     newest.display()
                 );
                 opts.files.push(newest);
@@ -559,6 +559,23 @@ pub fn execute(opts: &CostOptions, out: &mut dyn Write) -> Result<()> {
         )
     };
     let report = compute(&opts)?;
+    let measured = report.rows.iter().filter(|r| r.kind == "local").count();
+    let calibrated = report
+        .rows
+        .iter()
+        .any(|r| r.basis == "projected" && r.efficiency_source.starts_with("measured"));
+    let files_note = if opts.files.is_empty() {
+        files_note
+    } else {
+        format!(
+            "{files_note}: {measured} measured device(s), projections {}",
+            if calibrated {
+                "calibrated to the measured efficiencies"
+            } else {
+                "at the pricing table's efficiencies (no usable GEMM and GEMV rows with peaks)"
+            }
+        )
+    };
     eprintln!("{}", assumptions_line(&opts, &files_note));
     render::write_report(&report, opts.format, out)
 }
