@@ -1,1 +1,213 @@
-//! Integration tests: kernels_cpu.
+//! Integration tests: kernels_cpu. Every CPU kernel at small, odd (non-multiple-of-tile) and
+//! a few realistic shapes, with 1 and 2 worker threads, checked by `reference::check`; and a
+//! corrupted output must fail that check.
+
+use accelbench::backend::Backend;
+use accelbench::backend::cpu::{self, CpuBackend};
+use accelbench::model::ModelShape;
+use accelbench::reference;
+use accelbench::results::TimerKind;
+use accelbench::workload::{AttentionShape, Dtype, Kernel, Workload};
+
+fn f32w(kernel: Kernel) -> Workload {
+    Workload::new(kernel, Dtype::F32)
+}
+
+fn gemm(m: u64, n: u64, k: u64) -> Workload {
+    f32w(Kernel::Gemm { m, n, k })
+}
+
+fn gemv(n: u64, k: u64) -> Workload {
+    f32w(Kernel::Gemv { n, k })
+}
+
+fn attention(context: u64, q_heads: u64, kv_heads: u64, head_dim: u64) -> Workload {
+    f32w(Kernel::DecodeAttention(AttentionShape {
+        context,
+        q_heads,
+        kv_heads,
+        head_dim,
+    }))
+}
+
+/// Odd sizes everywhere: hidden and ffn not multiples of 4 or 8, GQA group of 2.
+fn tiny_model() -> ModelShape {
+    ModelShape {
+        name: "tiny-test".to_string(),
+        layers: 2,
+        hidden: 30,
+        q_heads: 4,
+        kv_heads: 2,
+        head_dim: 6,
+        ffn: 51,
+        vocab: 100,
+        tied_embeddings: true,
+    }
+}
+
+fn decode_step(model: ModelShape, context: u64) -> Workload {
+    f32w(Kernel::DecodeStep { model, context })
+}
+
+/// Run `w` on a CPU backend with `threads` workers; returns the output.
+fn run(threads: usize, w: &Workload, inputs: &reference::Inputs) -> Vec<f32> {
+    let mut cpu = CpuBackend::new(threads, "test cpu".into()).unwrap();
+    assert_eq!(cpu.unsupported(w), None, "{w}");
+    let mut p = cpu
+        .prepare(w, inputs)
+        .unwrap_or_else(|e| panic!("{w}: prepare failed: {e:#}"));
+    assert_eq!(p.timer(), TimerKind::Wall);
+    let first = p.run_and_read().unwrap();
+    // Timing runs more invocations (rotating buffer copies); the output must not change.
+    let ns = p.time(3).unwrap();
+    assert!(ns > 0, "{w}: time(3) returned 0 ns");
+    let again = p.run_and_read().unwrap();
+    assert_eq!(first, again, "{w}: output changed between invocations");
+    first
+}
+
+/// Check `w` with 1 and 2 threads against the reference.
+fn verify(w: &Workload) {
+    let inputs = reference::inputs(w);
+    for threads in [1, 2] {
+        let out = run(threads, w, &inputs);
+        let v = reference::check(w, &inputs, &out);
+        assert!(
+            v.ok,
+            "{w} with {threads} thread(s): max abs error {:.3e} over tolerance {:.3e}",
+            v.max_abs_err, v.tolerance
+        );
+    }
+}
+
+#[test]
+fn gemm_matches_reference_at_odd_sizes() {
+    for w in [
+        gemm(1, 1, 1),
+        gemm(7, 13, 5),
+        gemm(65, 33, 129),
+        gemm(1, 300, 17),
+        gemm(128, 128, 128),
+    ] {
+        verify(&w);
+    }
+}
+
+#[test]
+fn gemv_matches_reference_at_odd_sizes() {
+    for w in [gemv(1, 1), gemv(1, 3), gemv(37, 129), gemv(300, 31), gemv(1000, 1030)] {
+        verify(&w);
+    }
+}
+
+#[test]
+fn softmax_matches_reference_at_odd_sizes() {
+    for (rows, cols) in [(1, 1), (3, 1), (5, 1000), (33, 4096)] {
+        verify(&f32w(Kernel::Softmax { rows, cols }));
+    }
+}
+
+#[test]
+fn rmsnorm_matches_reference_at_odd_sizes() {
+    for (rows, cols) in [(1, 1), (1, 3), (4, 1001), (65, 4096)] {
+        verify(&f32w(Kernel::RmsNorm { rows, cols }));
+    }
+}
+
+#[test]
+fn decode_attention_matches_reference_with_gqa() {
+    for context in [1, 17, 513] {
+        for head_dim in [8, 128] {
+            verify(&attention(context, 4, 2, head_dim));
+        }
+    }
+    // One KV head: positions are split across workers and merged.
+    verify(&attention(97, 4, 1, 20));
+    // No grouping (multi-head attention).
+    verify(&attention(33, 3, 3, 5));
+}
+
+#[test]
+fn stream_triad_matches_reference() {
+    for n in [1, 1001, 70_000] {
+        verify(&f32w(Kernel::StreamTriad { n }));
+    }
+}
+
+#[test]
+fn decode_step_matches_reference_for_a_tiny_model() {
+    for context in [1, 2, 70] {
+        verify(&decode_step(tiny_model(), context));
+    }
+    let mha = ModelShape {
+        name: "tiny-mha".into(),
+        kv_heads: 4,
+        ..tiny_model()
+    };
+    verify(&decode_step(mha, 9));
+}
+
+#[test]
+fn a_corrupted_output_fails_the_check() {
+    for w in [
+        gemm(7, 13, 5),
+        gemv(37, 129),
+        f32w(Kernel::Softmax {
+            rows: 5,
+            cols: 1000,
+        }),
+        attention(17, 4, 2, 8),
+        decode_step(tiny_model(), 5),
+    ] {
+        let inputs = reference::inputs(&w);
+        let mut out = run(2, &w, &inputs);
+        assert!(reference::check(&w, &inputs, &out).ok, "{w}: clean output");
+        let mid = out.len() / 2;
+        out[mid] += 0.5;
+        let v = reference::check(&w, &inputs, &out);
+        assert!(!v.ok, "{w}: an output off by 0.5 passed ({v:?})");
+        assert!(v.max_abs_err >= 0.25, "{w}: {v:?}");
+        out[mid] = f32::NAN;
+        assert!(!reference::check(&w, &inputs, &out).ok, "{w}: NaN passed");
+    }
+}
+
+#[test]
+fn f16_is_reported_unsupported_not_run() {
+    let cpu = CpuBackend::new(1, "test cpu".into()).unwrap();
+    let w = Workload::new(Kernel::Gemm { m: 8, n: 8, k: 8 }, Dtype::F16);
+    let why = cpu.unsupported(&w).expect("f16 is unsupported");
+    assert!(why.contains("f32 only"), "{why}");
+}
+
+#[test]
+fn prepare_rejects_inputs_of_the_wrong_length() {
+    let mut cpu = CpuBackend::new(1, "test cpu".into()).unwrap();
+    let w = gemv(4, 4);
+    let mut inputs = reference::inputs(&w);
+    inputs.buffers[1].pop();
+    let e = cpu.prepare(&w, &inputs).err().expect("a short x is refused");
+    assert!(format!("{e:#}").contains("expected input buffers"), "{e:#}");
+}
+
+#[test]
+fn zero_threads_is_refused() {
+    assert!(CpuBackend::new(0, "test cpu".into()).is_err());
+}
+
+#[test]
+fn devices_report_simd_and_a_peak_with_its_derivation() {
+    let features = cpu::simd_features();
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        assert!(features.contains(&"avx2"), "{features:?}");
+    }
+    let (peak, how) = cpu::estimated_peak_gflops(2);
+    match peak {
+        Some(p) => {
+            assert!(p > 0.0 && p.is_finite(), "{p}");
+            assert!(how.contains("2 threads x") && how.contains("GHz"), "{how}");
+        }
+        None => assert!(how.contains("not estimated"), "{how}"),
+    }
+}

@@ -1,17 +1,43 @@
 //! CPU backend: GEMM through the `gemm` crate (runtime SIMD dispatch), the other kernels
 //! hand-written, vectorisable and threaded across `threads` workers.
+//!
+//! Threads: every backend owns one rayon pool of exactly `threads` workers, built once; each
+//! kernel call runs inside it (`ThreadPool::install`), so `--threads N` means N busy cores.
+//!
+//! SIMD: the hand-written kernels are plain chunked loops over fixed-size lane arrays that
+//! LLVM vectorises. Each kernel is compiled twice by [`multiversion!`]: for the baseline target
+//! and with AVX2+FMA enabled, and the AVX2 copy is chosen at run time when the CPU has it.
+//!
+//! Memory-bound decode kernels (GEMV, decode attention, decode step) are not timed from cache:
+//! `prepare` keeps `copies` identical sets of their weights / KV caches so that one pass over
+//! all copies is at least twice the last-level cache, and each invocation reads the next copy
+//! (see [`copies_to_defeat_cache`]). A workload whose own buffers are already that large has
+//! one copy. The STREAM triad is not rotated: its `n` is the probe size and the suites choose it
+//! far larger than any cache.
+//!
+//! Nothing is allocated inside the timed loop by this module; the `gemm` crate manages its own
+//! packing buffers.
 
-use anyhow::{Result, bail};
+use std::ops::Range;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
 
 use super::{Backend, Prepared};
-use crate::reference::Inputs;
+use crate::model::ModelShape;
+use crate::reference::{Inputs, TRIAD_SCALAR};
 use crate::results::{DeviceKind, DeviceRecord};
-use crate::workload::{Dtype, Workload};
+use crate::workload::{AttentionShape, Dtype, Kernel, RMSNORM_EPS, Workload};
 
 /// The host CPU as a backend.
 pub struct CpuBackend {
     threads: usize,
     cpu_model: String,
+    pool: ThreadPool,
+    isa: Isa,
+    llc_bytes: usize,
 }
 
 impl CpuBackend {
@@ -20,7 +46,18 @@ impl CpuBackend {
         if threads == 0 {
             bail!("--threads must be at least 1");
         }
-        Ok(CpuBackend { threads, cpu_model })
+        let pool = ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("accelbench-cpu-{i}"))
+            .build()
+            .with_context(|| format!("could not start {threads} CPU worker threads"))?;
+        Ok(CpuBackend {
+            threads,
+            cpu_model,
+            pool,
+            isa: Isa::detect(),
+            llc_bytes: last_level_cache_bytes().unwrap_or(ASSUMED_LLC_BYTES),
+        })
     }
 
     pub fn threads(&self) -> usize {
@@ -30,13 +67,176 @@ impl CpuBackend {
 
 /// SIMD instruction-set extensions detected at run time (e.g. `avx2`, `fma`, `avx512f`).
 pub fn simd_features() -> Vec<&'static str> {
-    Vec::new()
+    let mut found = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        macro_rules! probe {
+            ($($name:tt),*) => {
+                $(if std::arch::is_x86_feature_detected!($name) {
+                    found.push($name);
+                })*
+            };
+        }
+        probe!(
+            "sse4.2",
+            "avx",
+            "avx2",
+            "fma",
+            "f16c",
+            "avx512f",
+            "avx512bw",
+            "avx512vl",
+            "avx512vnni",
+            "avx512bf16",
+            "avx512fp16"
+        );
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        macro_rules! probe {
+            ($($name:tt),*) => {
+                $(if std::arch::is_aarch64_feature_detected!($name) {
+                    found.push($name);
+                })*
+            };
+        }
+        probe!("neon", "fp16", "bf16", "i8mm", "sve", "sve2");
+    }
+    found
 }
 
 /// Estimated peak f32 GFLOP/s for `threads` threads and how it was estimated, in words.
+///
+/// threads x clock x f32 FLOP per cycle per core, where the FLOP per cycle come from the widest
+/// FMA instructions detected and the number of FMA pipes such cores have. The clock is what the
+/// OS reports (through sysinfo): under a hypervisor that is usually the nominal clock, and
+/// boost is not counted, so real peaks can be higher.
 pub fn estimated_peak_gflops(threads: usize) -> (Option<f64>, String) {
-    let _ = threads;
-    (None, "not estimated".into())
+    let (flop_per_cycle, unit) = f32_flop_per_cycle();
+    let Some(mhz) = crate::env::cpu_frequency_mhz() else {
+        return (
+            None,
+            format!("not estimated: the OS reports no CPU clock ({unit})"),
+        );
+    };
+    let ghz = mhz as f64 / 1000.0;
+    let peak = threads as f64 * ghz * flop_per_cycle as f64;
+    (
+        Some(peak),
+        format!(
+            "{threads} threads x {ghz:.2} GHz (sysinfo, boost not counted) x {flop_per_cycle} f32 FLOP/cycle ({unit})"
+        ),
+    )
+}
+
+/// f32 FLOP per cycle per core, and why, from the detected instruction set.
+fn f32_flop_per_cycle() -> (u32, String) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        let (vendor, family) = x86_vendor_family();
+        if has!("avx512f") {
+            // Zen 4 (family 0x19) executes 512-bit FMAs as two 256-bit halves.
+            if vendor == "AuthenticAMD" && family <= 0x19 {
+                return (
+                    32,
+                    format!(
+                        "AVX-512 on AMD family {family:#x} (Zen 4) runs as 2x256-bit: 2 FMA pipes x 8 lanes x 2"
+                    ),
+                );
+            }
+            return (
+                64,
+                "AVX-512: 2 FMA ports x 16 lanes x 2 (parts with one 512-bit FMA port reach half)"
+                    .into(),
+            );
+        }
+        if has!("avx2") && has!("fma") {
+            return (32, "AVX2+FMA: 2 FMA ports x 8 lanes x 2".into());
+        }
+        if has!("avx") {
+            return (16, "AVX without FMA: 1 add + 1 multiply port x 8 lanes".into());
+        }
+        (8, "SSE: 1 add + 1 multiply port x 4 lanes".into())
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        (
+            16,
+            "NEON: 2 FMA pipes x 4 lanes x 2 (cores with 4 pipes reach double)".into(),
+        )
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        (2, "unknown architecture: 1 scalar FMA per cycle".into())
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn x86_vendor_family() -> (String, u32) {
+    use std::arch::x86_64::__cpuid;
+    let leaf0 = __cpuid(0);
+    let vendor: Vec<u8> = [leaf0.ebx, leaf0.edx, leaf0.ecx]
+        .iter()
+        .flat_map(|r| r.to_le_bytes())
+        .collect();
+    let eax = __cpuid(1).eax;
+    let base = (eax >> 8) & 0xf;
+    let family = if base == 0xf {
+        base + ((eax >> 20) & 0xff)
+    } else {
+        base
+    };
+    (String::from_utf8_lossy(&vendor).into_owned(), family)
+}
+
+/// Used when the OS does not say how large the last-level cache is.
+const ASSUMED_LLC_BYTES: usize = 64 << 20;
+
+/// Size of the largest cache level of CPU 0 (Linux sysfs), if known.
+fn last_level_cache_bytes() -> Option<usize> {
+    let dir = std::fs::read_dir("/sys/devices/system/cpu/cpu0/cache").ok()?;
+    let mut best: Option<(u32, usize)> = None;
+    for entry in dir.flatten() {
+        let path = entry.path();
+        let read = |f: &str| std::fs::read_to_string(path.join(f)).ok();
+        let (Some(level), Some(size)) = (read("level"), read("size")) else {
+            continue;
+        };
+        let Ok(level) = level.trim().parse::<u32>() else {
+            continue;
+        };
+        let Some(bytes) = parse_cache_size(size.trim()) else {
+            continue;
+        };
+        if best.is_none_or(|(l, b)| (level, bytes) > (l, b)) {
+            best = Some((level, bytes));
+        }
+    }
+    best.map(|(_, b)| b)
+}
+
+/// `32768K`, `1M`, `512` (bytes) as sysfs writes cache sizes.
+fn parse_cache_size(s: &str) -> Option<usize> {
+    let (digits, mult) = match s.as_bytes().last()? {
+        b'K' => (&s[..s.len() - 1], 1 << 10),
+        b'M' => (&s[..s.len() - 1], 1 << 20),
+        b'G' => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    digits.parse::<usize>().ok().map(|n| n * mult)
+}
+
+/// Most copies kept of a memory-bound workload's buffers (bounds the extra memory for tiny
+/// shapes, which are then partly served from cache: they are too small to be memory-bound).
+const MAX_COPIES: usize = 64;
+
+/// How many copies of `bytes` of weights make one pass over all of them at least twice the
+/// last-level cache, so that each invocation reads its copy from memory, not from cache.
+pub fn copies_to_defeat_cache(bytes: usize, llc_bytes: usize) -> usize {
+    (2 * llc_bytes)
+        .div_ceil(bytes.max(1))
+        .clamp(1, MAX_COPIES)
 }
 
 impl Backend for CpuBackend {
@@ -56,11 +256,1018 @@ impl Backend for CpuBackend {
     }
 
     fn unsupported(&self, w: &Workload) -> Option<String> {
-        (w.dtype != Dtype::F32).then(|| format!("the CPU backend runs f32 only, not {}", w.dtype))
+        if w.dtype != Dtype::F32 {
+            return Some(format!("the CPU backend runs f32 only, not {}", w.dtype));
+        }
+        if let Kernel::DecodeAttention(a) = &w.kernel
+            && (a.kv_heads == 0 || !a.q_heads.is_multiple_of(a.kv_heads))
+        {
+            return Some("q_heads must be a multiple of kv_heads".into());
+        }
+        if let Kernel::DecodeStep { model, .. } = &w.kernel
+            && (model.kv_heads == 0 || !model.q_heads.is_multiple_of(model.kv_heads))
+        {
+            return Some("the model's q_heads must be a multiple of kv_heads".into());
+        }
+        None
     }
 
     fn prepare<'a>(&'a mut self, w: &Workload, inputs: &Inputs) -> Result<Box<dyn Prepared + 'a>> {
-        let _ = inputs;
-        bail!("CPU kernel for {} is not implemented yet", w.kernel_name())
+        if let Some(why) = self.unsupported(w) {
+            bail!("{}: {why}", w.label());
+        }
+        let b = &inputs.buffers;
+        let want = expected_input_lengths(w);
+        if b.len() != want.len() || b.iter().zip(&want).any(|(buf, &n)| buf.len() != n) {
+            bail!(
+                "{}: expected input buffers of lengths {want:?}, got {:?}",
+                w.label(),
+                b.iter().map(Vec::len).collect::<Vec<_>>()
+            );
+        }
+        let ctx = Ctx {
+            pool: &self.pool,
+            isa: self.isa,
+            threads: self.threads,
+        };
+        let llc = self.llc_bytes;
+        Ok(match &w.kernel {
+            &Kernel::Gemm { m, n, k } => {
+                let kernel = GemmKernel::new(b, m as usize, n as usize, k as usize);
+                Box::new(Runner { ctx, kernel })
+            }
+            &Kernel::Gemv { n, k } => {
+                let kernel = GemvKernel::new(b, n as usize, k as usize, llc);
+                Box::new(Runner { ctx, kernel })
+            }
+            &Kernel::Softmax { rows, cols } => {
+                let kernel = SoftmaxKernel::new(b, rows as usize, cols as usize);
+                Box::new(Runner { ctx, kernel })
+            }
+            &Kernel::RmsNorm { rows, cols } => {
+                let kernel = RmsNormKernel::new(b, rows as usize, cols as usize);
+                Box::new(Runner { ctx, kernel })
+            }
+            Kernel::DecodeAttention(a) => {
+                let kernel = AttentionKernel::new(b, a, self.threads, llc);
+                Box::new(Runner { ctx, kernel })
+            }
+            &Kernel::StreamTriad { .. } => {
+                let kernel = TriadKernel::new(b);
+                Box::new(Runner { ctx, kernel })
+            }
+            Kernel::DecodeStep { model, context } => {
+                let kernel = DecodeStepKernel::new(b, model, *context as usize, self.threads, llc);
+                Box::new(Runner { ctx, kernel })
+            }
+        })
+    }
+}
+
+/// Lengths of the input buffers [`crate::reference::inputs`] produces for `w`.
+fn expected_input_lengths(w: &Workload) -> Vec<usize> {
+    let v: Vec<u64> = match &w.kernel {
+        Kernel::Gemm { m, n, k } => vec![m * k, k * n],
+        Kernel::Gemv { n, k } => vec![n * k, *k],
+        Kernel::Softmax { rows, cols } => vec![rows * cols],
+        Kernel::RmsNorm { rows, cols } => vec![rows * cols, *cols],
+        Kernel::DecodeAttention(a) => {
+            let kv = a.kv_heads * a.context * a.head_dim;
+            vec![a.q_heads * a.head_dim, kv, kv]
+        }
+        Kernel::StreamTriad { n } => vec![*n, *n],
+        Kernel::DecodeStep { model, context } => {
+            let h = model.hidden;
+            let kv = model.kv_heads * context * model.head_dim;
+            let attn = model.q_heads * model.head_dim;
+            vec![
+                h,
+                h,
+                model.qkv_width() * h,
+                kv,
+                kv,
+                h * attn,
+                h,
+                model.ffn * h,
+                model.ffn * h,
+                h * model.ffn,
+            ]
+        }
+    };
+    v.into_iter().map(|n| n as usize).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run loop shared by every kernel.
+
+/// What every kernel runs with: the backend's pool and instruction set.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    pool: &'a ThreadPool,
+    isa: Isa,
+    threads: usize,
+}
+
+/// One prepared CPU kernel: buffers allocated, ready to run.
+trait CpuKernel {
+    /// Run once, writing the output buffer. Must not allocate.
+    fn run(&mut self, ctx: Ctx<'_>);
+    /// The output of the last run.
+    fn output(&self) -> &[f32];
+}
+
+struct Runner<'a, K> {
+    ctx: Ctx<'a>,
+    kernel: K,
+}
+
+impl<K: CpuKernel> Prepared for Runner<'_, K> {
+    fn run_and_read(&mut self) -> Result<Vec<f32>> {
+        self.kernel.run(self.ctx);
+        Ok(self.kernel.output().to_vec())
+    }
+
+    fn time(&mut self, iters: u64) -> Result<u64> {
+        let start = Instant::now();
+        for _ in 0..iters {
+            self.kernel.run(self.ctx);
+        }
+        Ok(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX))
+    }
+}
+
+/// Identical copies of a memory-bound kernel's buffers, read in turn.
+struct Rotation<T> {
+    copies: Vec<T>,
+    next: usize,
+}
+
+impl<T: Clone> Rotation<T> {
+    fn new(first: T, copies: usize) -> Self {
+        let mut v = Vec::with_capacity(copies);
+        for _ in 1..copies {
+            v.push(first.clone());
+        }
+        v.push(first);
+        Rotation { copies: v, next: 0 }
+    }
+
+    /// The copy to use for this invocation.
+    fn advance(&mut self) -> &mut T {
+        let i = self.next;
+        self.next = (i + 1) % self.copies.len();
+        &mut self.copies[i]
+    }
+}
+
+/// Elements per parallel task when `total` elements (in units of `unit`) are split across
+/// `threads` workers: a few tasks per worker for balance, never fewer than `min_units` units.
+fn task_len(total_units: usize, threads: usize, min_units: usize, unit: usize) -> usize {
+    let per_task = total_units.div_ceil(threads * 4).max(min_units).max(1);
+    per_task * unit
+}
+
+/// Split `out` into chunks of `chunk` elements and run `f(first_index, chunk)` on each, in
+/// the pool (or inline when there is only one chunk).
+fn par_chunks<F>(ctx: Ctx<'_>, out: &mut [f32], chunk: usize, f: F)
+where
+    F: Fn(usize, &mut [f32]) + Sync + Send,
+{
+    if out.len() <= chunk || ctx.threads == 1 {
+        for (i, c) in out.chunks_mut(chunk.max(1)).enumerate() {
+            f(i * chunk, c);
+        }
+        return;
+    }
+    ctx.pool.install(|| {
+        out.par_chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(i, c)| f(i * chunk, c));
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// SIMD dispatch.
+
+/// Instruction set the hand-written kernels were compiled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Isa {
+    /// The build's baseline target features.
+    Baseline,
+    /// AVX2 and FMA, detected at run time.
+    #[cfg(target_arch = "x86_64")]
+    Avx2Fma,
+}
+
+impl Isa {
+    fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return Isa::Avx2Fma;
+        }
+        Isa::Baseline
+    }
+}
+
+/// Define `fn name(isa: Isa, args...)` whose body is compiled for the baseline target and, on
+/// x86_64, again with AVX2+FMA enabled; `isa` picks the copy. Helpers the body calls must be
+/// `#[inline(always)]` so they are compiled with the same features.
+macro_rules! multiversion {
+    ($(#[$meta:meta])* fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $body:block) => {
+        $(#[$meta])*
+        #[allow(clippy::too_many_arguments)]
+        fn $name(isa: Isa, $($arg: $ty),*) {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn body($($arg: $ty),*) $body
+
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            fn avx2($($arg: $ty),*) {
+                body($($arg),*)
+            }
+
+            match isa {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `Isa::Avx2Fma` is only constructed after run-time detection of both.
+                Isa::Avx2Fma => unsafe { avx2($($arg),*) },
+                Isa::Baseline => body($($arg),*),
+            }
+        }
+    };
+}
+
+/// Lanes of the accumulator arrays: four 256-bit vectors, enough independent chains to hide
+/// add latency.
+const LANES: usize = 32;
+
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f32; LANES];
+    let mut ca = a.chunks_exact(LANES);
+    let mut cb = b.chunks_exact(LANES);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for j in 0..LANES {
+            acc[j] += x[j] * y[j];
+        }
+    }
+    let mut tail = 0.0f32;
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        tail += x * y;
+    }
+    hsum(&acc) + tail
+}
+
+#[inline(always)]
+fn hsum(acc: &[f32; LANES]) -> f32 {
+    // Pairwise, so the result does not depend on a long serial chain.
+    let mut v = *acc;
+    let mut w = LANES;
+    while w > 1 {
+        w /= 2;
+        for j in 0..w {
+            v[j] += v[j + w];
+        }
+    }
+    v[0]
+}
+
+#[inline(always)]
+fn sum_squares(x: &[f32]) -> f32 {
+    dot(x, x)
+}
+
+#[inline(always)]
+fn max_of(x: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let mut c = x.chunks_exact(LANES);
+    for v in &mut c {
+        for j in 0..LANES {
+            acc[j] = acc[j].max(v[j]);
+        }
+    }
+    let mut m = acc.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    for &v in c.remainder() {
+        m = m.max(v);
+    }
+    m
+}
+
+/// `y += a * x`.
+#[inline(always)]
+fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
+/// `x[i] = exp(x[i] - shift)`, returning the sum of the results.
+#[inline(always)]
+fn exp_shifted_sum(x: &mut [f32], shift: f32) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let mut c = x.chunks_exact_mut(LANES);
+    for v in &mut c {
+        for j in 0..LANES {
+            v[j] = exp_approx(v[j] - shift);
+            acc[j] += v[j];
+        }
+    }
+    let mut tail = 0.0f32;
+    for v in c.into_remainder() {
+        *v = exp_approx(*v - shift);
+        tail += *v;
+    }
+    hsum(&acc) + tail
+}
+
+/// e^x to about 2 ulp for x in [-87, 88] (clamped outside), branch-free so it vectorises:
+/// x = n ln2 + r with |r| <= ln2/2, e^r by the Cephes `expf` polynomial, 2^n from the exponent
+/// bits. Softmax and attention only evaluate it at x <= 0, where the clamp costs < 2e-38.
+#[inline(always)]
+fn exp_approx(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    // 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits.
+    const ROUND: f32 = 12_582_912.0;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    let x = x.clamp(-87.0, 88.0);
+    let t = x * LOG2E + ROUND;
+    let n = t - ROUND;
+    let ni = t.to_bits().wrapping_sub(ROUND.to_bits()) as i32;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let mut p = 1.987_569_1e-4f32;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 5.000_000_1e-1;
+    let er = p * r * r + r + 1.0;
+    let scale = f32::from_bits(((ni + 127) as u32) << 23);
+    er * scale
+}
+
+#[inline(always)]
+fn silu(x: f32) -> f32 {
+    x / (1.0 + (-x).exp())
+}
+
+/// `y = x / sqrt(mean(x^2) + eps) * g`.
+#[inline(always)]
+fn rmsnorm_row(x: &[f32], g: &[f32], y: &mut [f32]) {
+    let inv = 1.0 / (sum_squares(x) / x.len() as f32 + RMSNORM_EPS).sqrt();
+    for ((y, x), g) in y.iter_mut().zip(x).zip(g) {
+        *y = x * inv * g;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Multiversioned kernel bodies.
+
+multiversion! {
+    /// `y[i] = W[row0 + i] . x (+ residual[i])` for the rows of `y`.
+    fn gemv_rows(w: &[f32], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
+        let k = x.len();
+        for (i, out) in y.iter_mut().enumerate() {
+            *out = dot(&w[i * k..(i + 1) * k], x) + residual.map_or(0.0, |r| r[i]);
+        }
+    }
+}
+
+multiversion! {
+    /// `act[i] = silu(W_gate[i] . x) * (W_up[i] . x)` for the rows of `act`.
+    fn gate_up_rows(w_gate: &[f32], w_up: &[f32], x: &[f32], act: &mut [f32]) {
+        let k = x.len();
+        for (i, out) in act.iter_mut().enumerate() {
+            let rows = i * k..(i + 1) * k;
+            *out = silu(dot(&w_gate[rows.clone()], x)) * dot(&w_up[rows], x);
+        }
+    }
+}
+
+multiversion! {
+    /// Numerically stable softmax of each `cols`-wide row of `x` into `y`.
+    fn softmax_rows(x: &[f32], y: &mut [f32], cols: usize) {
+        for (x, y) in x.chunks_exact(cols).zip(y.chunks_exact_mut(cols)) {
+            y.copy_from_slice(x);
+            let m = max_of(y);
+            let inv = 1.0 / exp_shifted_sum(y, m);
+            for v in y.iter_mut() {
+                *v *= inv;
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// RMSNorm of each `g.len()`-wide row of `x` into `y`.
+    fn rmsnorm_rows(x: &[f32], g: &[f32], y: &mut [f32]) {
+        let cols = g.len();
+        for (x, y) in x.chunks_exact(cols).zip(y.chunks_exact_mut(cols)) {
+            rmsnorm_row(x, g, y);
+        }
+    }
+}
+
+multiversion! {
+    /// `a = b + s * c`.
+    fn triad(a: &mut [f32], b: &[f32], c: &[f32], s: f32) {
+        for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
+            *a = b + s * c;
+        }
+    }
+}
+
+multiversion! {
+    /// Attention of the `q.len() / head_dim` query heads sharing one KV head, over the cached
+    /// positions `k.len() / head_dim` (a contiguous range of them). Writes, per query head,
+    /// `[max score, sum of exp(score - max), sum of exp(score - max) * v (head_dim)]` into
+    /// `partial`; `scores` is scratch of (query heads x positions).
+    fn attention_partial(
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        head_dim: usize,
+        scale: f32,
+        scores: &mut [f32],
+        partial: &mut [f32],
+    ) {
+        let group = q.len() / head_dim;
+        let positions = k.len() / head_dim;
+        let scores = &mut scores[..group * positions];
+        // Each K row is read once for all query heads of the group.
+        for (t, k_row) in k.chunks_exact(head_dim).enumerate() {
+            for (r, q_row) in q.chunks_exact(head_dim).enumerate() {
+                scores[r * positions + t] = dot(q_row, k_row) * scale;
+            }
+        }
+        let stride = head_dim + 2;
+        for (r, s) in scores.chunks_exact_mut(positions).enumerate() {
+            let m = max_of(s);
+            let l = exp_shifted_sum(s, m);
+            let p = &mut partial[r * stride..(r + 1) * stride];
+            p[0] = m;
+            p[1] = l;
+            p[2..].fill(0.0);
+        }
+        for (t, v_row) in v.chunks_exact(head_dim).enumerate() {
+            for r in 0..group {
+                let w = scores[r * positions + t];
+                axpy(&mut partial[r * stride + 2..(r + 1) * stride], w, v_row);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels.
+
+/// `C = A x B` through the `gemm` crate, threaded by it inside the backend's pool.
+struct GemmKernel {
+    a: Vec<f32>,
+    b: Vec<f32>,
+    c: Vec<f32>,
+    m: usize,
+    n: usize,
+    k: usize,
+}
+
+impl GemmKernel {
+    fn new(b: &[Vec<f32>], m: usize, n: usize, k: usize) -> Self {
+        GemmKernel {
+            a: b[0].clone(),
+            b: b[1].clone(),
+            c: vec![0.0; m * n],
+            m,
+            n,
+            k,
+        }
+    }
+}
+
+impl CpuKernel for GemmKernel {
+    fn run(&mut self, ctx: Ctx<'_>) {
+        let (m, n, k) = (self.m, self.n, self.k);
+        let parallelism = if ctx.threads == 1 {
+            gemm::Parallelism::None
+        } else {
+            gemm::Parallelism::Rayon(ctx.threads)
+        };
+        let (a, b, c) = (&self.a, &self.b, &mut self.c);
+        ctx.pool.install(|| {
+            // SAFETY: A is m x k, B is k x n and C is m x n, all row-major (column stride 1,
+            // row stride = width) and owned here; C does not alias A or B. With
+            // `read_dst = false` C is only written.
+            unsafe {
+                gemm::gemm(
+                    m,
+                    n,
+                    k,
+                    c.as_mut_ptr(),
+                    1,
+                    n as isize,
+                    false,
+                    a.as_ptr(),
+                    1,
+                    k as isize,
+                    b.as_ptr(),
+                    1,
+                    n as isize,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    parallelism,
+                );
+            }
+        });
+    }
+
+    fn output(&self) -> &[f32] {
+        &self.c
+    }
+}
+
+/// Decode GEMV `y = W x`, rows split across the workers; weights rotated (module doc).
+struct GemvKernel {
+    bufs: Rotation<(Vec<f32>, Vec<f32>)>,
+    y: Vec<f32>,
+}
+
+impl GemvKernel {
+    fn new(b: &[Vec<f32>], n: usize, k: usize, llc: usize) -> Self {
+        let bytes = 4 * (n * k + k);
+        GemvKernel {
+            bufs: Rotation::new(
+                (b[0].clone(), b[1].clone()),
+                copies_to_defeat_cache(bytes, llc),
+            ),
+            y: vec![0.0; n],
+        }
+    }
+}
+
+impl CpuKernel for GemvKernel {
+    fn run(&mut self, ctx: Ctx<'_>) {
+        let (w, x) = self.bufs.advance();
+        gemv(ctx, w, x, None, &mut self.y);
+    }
+
+    fn output(&self) -> &[f32] {
+        &self.y
+    }
+}
+
+/// `y = W x (+ residual)`, rows split across the pool.
+fn gemv(ctx: Ctx<'_>, w: &[f32], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
+    let k = x.len();
+    let rows = task_len(y.len(), ctx.threads, 16, 1);
+    par_chunks(ctx, y, rows, |row0, y| {
+        let w = &w[row0 * k..(row0 + y.len()) * k];
+        let residual = residual.map(|r| &r[row0..row0 + y.len()]);
+        gemv_rows(ctx.isa, w, x, residual, y);
+    });
+}
+
+struct SoftmaxKernel {
+    x: Vec<f32>,
+    y: Vec<f32>,
+    rows: usize,
+    cols: usize,
+}
+
+impl SoftmaxKernel {
+    fn new(b: &[Vec<f32>], rows: usize, cols: usize) -> Self {
+        SoftmaxKernel {
+            x: b[0].clone(),
+            y: vec![0.0; rows * cols],
+            rows,
+            cols,
+        }
+    }
+}
+
+impl CpuKernel for SoftmaxKernel {
+    fn run(&mut self, ctx: Ctx<'_>) {
+        let (x, cols) = (&self.x, self.cols);
+        let chunk = task_len(self.rows, ctx.threads, 1, cols);
+        par_chunks(ctx, &mut self.y, chunk, |i0, y| {
+            softmax_rows(ctx.isa, &x[i0..i0 + y.len()], y, cols);
+        });
+    }
+
+    fn output(&self) -> &[f32] {
+        &self.y
+    }
+}
+
+struct RmsNormKernel {
+    x: Vec<f32>,
+    g: Vec<f32>,
+    y: Vec<f32>,
+    rows: usize,
+}
+
+impl RmsNormKernel {
+    fn new(b: &[Vec<f32>], rows: usize, cols: usize) -> Self {
+        RmsNormKernel {
+            x: b[0].clone(),
+            g: b[1].clone(),
+            y: vec![0.0; rows * cols],
+            rows,
+        }
+    }
+}
+
+impl CpuKernel for RmsNormKernel {
+    fn run(&mut self, ctx: Ctx<'_>) {
+        let (x, g) = (&self.x, &self.g);
+        let chunk = task_len(self.rows, ctx.threads, 1, g.len());
+        par_chunks(ctx, &mut self.y, chunk, |i0, y| {
+            rmsnorm_rows(ctx.isa, &x[i0..i0 + y.len()], g, y);
+        });
+    }
+
+    fn output(&self) -> &[f32] {
+        &self.y
+    }
+}
+
+struct TriadKernel {
+    a: Vec<f32>,
+    b: Vec<f32>,
+    c: Vec<f32>,
+}
+
+impl TriadKernel {
+    fn new(bufs: &[Vec<f32>]) -> Self {
+        TriadKernel {
+            a: vec![0.0; bufs[0].len()],
+            b: bufs[0].clone(),
+            c: bufs[1].clone(),
+        }
+    }
+}
+
+impl CpuKernel for TriadKernel {
+    fn run(&mut self, ctx: Ctx<'_>) {
+        let (b, c) = (&self.b, &self.c);
+        // Whole 4 KiB pages per task.
+        let chunk = task_len(self.a.len().div_ceil(1024), ctx.threads, 1, 1024);
+        par_chunks(ctx, &mut self.a, chunk, |i0, a| {
+            let r = i0..i0 + a.len();
+            triad(ctx.isa, a, &b[r.clone()], &c[r], TRIAD_SCALAR);
+        });
+    }
+
+    fn output(&self) -> &[f32] {
+        &self.a
+    }
+}
+
+/// Scratch and work split of decode attention, reused by the decode step.
+///
+/// Work items are (KV head, range of positions): each KV head's positions are split into
+/// `splits` ranges when there are fewer KV heads than workers, and the partial results
+/// (flash-decoding style: max, sum, unnormalised output) are merged afterwards.
+#[derive(Clone)]
+struct AttentionPlan {
+    shape: AttentionShape,
+    splits: usize,
+    /// Positions per split (the last may have fewer).
+    split_len: usize,
+    /// `items x group x split_len`.
+    scores: Vec<f32>,
+    /// `items x group x (head_dim + 2)`.
+    partials: Vec<f32>,
+}
+
+impl AttentionPlan {
+    fn new(shape: AttentionShape, threads: usize) -> Self {
+        let (kv_heads, ctx, group) = (
+            shape.kv_heads as usize,
+            shape.context as usize,
+            (shape.q_heads / shape.kv_heads) as usize,
+        );
+        let hd = shape.head_dim as usize;
+        let splits = threads.div_ceil(kv_heads).clamp(1, ctx.max(1));
+        let split_len = ctx.div_ceil(splits);
+        let items = kv_heads * splits;
+        AttentionPlan {
+            shape,
+            splits,
+            split_len,
+            scores: vec![0.0; items * group * split_len],
+            partials: vec![0.0; items * group * (hd + 2)],
+        }
+    }
+
+    fn positions(&self, split: usize) -> Range<usize> {
+        split_positions(split, self.split_len, self.shape.context as usize)
+    }
+
+    /// `out [q_heads x head_dim] = attention(q, K, V)`.
+    fn run(&mut self, ctx: Ctx<'_>, q: &[f32], k: &[f32], v: &[f32], out: &mut [f32]) {
+        let hd = self.shape.head_dim as usize;
+        let context = self.shape.context as usize;
+        let group = (self.shape.q_heads / self.shape.kv_heads) as usize;
+        let scale = 1.0 / (hd as f32).sqrt();
+        let (splits, split_len) = (self.splits, self.split_len);
+        let item = |i: usize, scores: &mut [f32], partial: &mut [f32]| {
+            let (head, split) = (i / splits, i % splits);
+            let pos = split_positions(split, split_len, context);
+            let base = head * context * hd;
+            let kv = base + pos.start * hd..base + pos.end * hd;
+            attention_partial(
+                ctx.isa,
+                &q[head * group * hd..(head + 1) * group * hd],
+                &k[kv.clone()],
+                &v[kv],
+                hd,
+                scale,
+                scores,
+                partial,
+            );
+        };
+        let score_stride = group * self.split_len;
+        let partial_stride = group * (hd + 2);
+        let scores = &mut self.scores;
+        let partials = &mut self.partials;
+        let items = partials.len() / partial_stride;
+        if items == 1 || ctx.threads == 1 {
+            for (i, (s, p)) in scores
+                .chunks_exact_mut(score_stride)
+                .zip(partials.chunks_exact_mut(partial_stride))
+                .enumerate()
+            {
+                item(i, s, p);
+            }
+        } else {
+            ctx.pool.install(|| {
+                scores
+                    .par_chunks_exact_mut(score_stride)
+                    .zip(partials.par_chunks_exact_mut(partial_stride))
+                    .enumerate()
+                    .for_each(|(i, (s, p))| item(i, s, p));
+            });
+        }
+        self.merge(out);
+    }
+
+    /// Combine the splits of every query head into its normalised output.
+    fn merge(&self, out: &mut [f32]) {
+        let hd = self.shape.head_dim as usize;
+        let group = (self.shape.q_heads / self.shape.kv_heads) as usize;
+        let stride = hd + 2;
+        for (h, o) in out.chunks_exact_mut(hd).enumerate() {
+            let (head, r) = (h / group, h % group);
+            let part = |s: usize| {
+                let at = ((head * self.splits + s) * group + r) * stride;
+                &self.partials[at..at + stride]
+            };
+            let m = (0..self.splits)
+                .filter(|&s| !self.positions(s).is_empty())
+                .map(|s| part(s)[0])
+                .fold(f32::NEG_INFINITY, f32::max);
+            o.fill(0.0);
+            let mut l = 0.0f32;
+            for s in (0..self.splits).filter(|&s| !self.positions(s).is_empty()) {
+                let p = part(s);
+                let w = (p[0] - m).exp();
+                l += w * p[1];
+                axpy(o, w, &p[2..]);
+            }
+            let inv = 1.0 / l;
+            for x in o.iter_mut() {
+                *x *= inv;
+            }
+        }
+    }
+}
+
+/// Positions `[split * len, (split + 1) * len)` clipped to the context (possibly empty).
+fn split_positions(split: usize, len: usize, context: usize) -> Range<usize> {
+    (split * len).min(context)..((split + 1) * len).min(context)
+}
+
+/// Decode attention; KV caches rotated (module doc).
+struct AttentionKernel {
+    q: Vec<f32>,
+    caches: Rotation<(Vec<f32>, Vec<f32>)>,
+    plan: AttentionPlan,
+    out: Vec<f32>,
+}
+
+impl AttentionKernel {
+    fn new(b: &[Vec<f32>], shape: &AttentionShape, threads: usize, llc: usize) -> Self {
+        let bytes = 4 * (b[1].len() + b[2].len());
+        AttentionKernel {
+            q: b[0].clone(),
+            caches: Rotation::new(
+                (b[1].clone(), b[2].clone()),
+                copies_to_defeat_cache(bytes, llc),
+            ),
+            plan: AttentionPlan::new(*shape, threads),
+            out: vec![0.0; b[0].len()],
+        }
+    }
+}
+
+impl CpuKernel for AttentionKernel {
+    fn run(&mut self, ctx: Ctx<'_>) {
+        let (k, v) = self.caches.advance();
+        self.plan.run(ctx, &self.q, k, v, &mut self.out);
+    }
+
+    fn output(&self) -> &[f32] {
+        &self.out
+    }
+}
+
+/// One layer's weights and KV cache, in the order of [`crate::reference::inputs`].
+#[derive(Clone)]
+struct LayerWeights {
+    attn_norm: Vec<f32>,
+    w_qkv: Vec<f32>,
+    k_cache: Vec<f32>,
+    v_cache: Vec<f32>,
+    w_o: Vec<f32>,
+    mlp_norm: Vec<f32>,
+    w_gate: Vec<f32>,
+    w_up: Vec<f32>,
+    w_down: Vec<f32>,
+}
+
+/// One Llama-style decode layer for one token; weights and caches rotated (module doc).
+struct DecodeStepKernel {
+    x: Vec<f32>,
+    layers: Rotation<LayerWeights>,
+    model: ModelShape,
+    context: usize,
+    attention: AttentionPlan,
+    xn: Vec<f32>,
+    qkv: Vec<f32>,
+    attn: Vec<f32>,
+    o: Vec<f32>,
+    hn: Vec<f32>,
+    act: Vec<f32>,
+    out: Vec<f32>,
+}
+
+impl DecodeStepKernel {
+    fn new(b: &[Vec<f32>], model: &ModelShape, context: usize, threads: usize, llc: usize) -> Self {
+        let layer = LayerWeights {
+            attn_norm: b[1].clone(),
+            w_qkv: b[2].clone(),
+            k_cache: b[3].clone(),
+            v_cache: b[4].clone(),
+            w_o: b[5].clone(),
+            mlp_norm: b[6].clone(),
+            w_gate: b[7].clone(),
+            w_up: b[8].clone(),
+            w_down: b[9].clone(),
+        };
+        let bytes = 4 * b[1..].iter().map(Vec::len).sum::<usize>();
+        let h = model.hidden as usize;
+        let attn_width = (model.q_heads * model.head_dim) as usize;
+        let shape = AttentionShape {
+            context: context as u64,
+            q_heads: model.q_heads,
+            kv_heads: model.kv_heads,
+            head_dim: model.head_dim,
+        };
+        DecodeStepKernel {
+            x: b[0].clone(),
+            layers: Rotation::new(layer, copies_to_defeat_cache(bytes, llc)),
+            model: model.clone(),
+            context,
+            attention: AttentionPlan::new(shape, threads),
+            xn: vec![0.0; h],
+            qkv: vec![0.0; model.qkv_width() as usize],
+            attn: vec![0.0; attn_width],
+            o: vec![0.0; h],
+            hn: vec![0.0; h],
+            act: vec![0.0; model.ffn as usize],
+            out: vec![0.0; h],
+        }
+    }
+}
+
+impl CpuKernel for DecodeStepKernel {
+    fn run(&mut self, ctx: Ctx<'_>) {
+        let lw = self.layers.advance();
+        let hd = self.model.head_dim as usize;
+        let q_width = self.model.q_heads as usize * hd;
+        let kv_width = self.model.kv_heads as usize * hd;
+
+        rmsnorm_rows(ctx.isa, &self.x, &lw.attn_norm, &mut self.xn);
+        gemv(ctx, &lw.w_qkv, &self.xn, None, &mut self.qkv);
+
+        // The new token's K and V go to position context - 1 of every KV head.
+        let (q, kv) = self.qkv.split_at(q_width);
+        let (k_new, v_new) = kv.split_at(kv_width);
+        let last = self.context - 1;
+        for head in 0..self.model.kv_heads as usize {
+            let at = (head * self.context + last) * hd;
+            lw.k_cache[at..at + hd].copy_from_slice(&k_new[head * hd..(head + 1) * hd]);
+            lw.v_cache[at..at + hd].copy_from_slice(&v_new[head * hd..(head + 1) * hd]);
+        }
+        self.attention
+            .run(ctx, q, &lw.k_cache, &lw.v_cache, &mut self.attn);
+
+        gemv(ctx, &lw.w_o, &self.attn, Some(&self.x), &mut self.o);
+        rmsnorm_rows(ctx.isa, &self.o, &lw.mlp_norm, &mut self.hn);
+
+        let (w_gate, w_up, hn) = (&lw.w_gate, &lw.w_up, &self.hn);
+        let h = hn.len();
+        let rows = task_len(self.act.len(), ctx.threads, 16, 1);
+        par_chunks(ctx, &mut self.act, rows, |row0, act| {
+            let r = row0 * h..(row0 + act.len()) * h;
+            gate_up_rows(ctx.isa, &w_gate[r.clone()], &w_up[r], hn, act);
+        });
+        gemv(ctx, &lw.w_down, &self.act, Some(&self.o), &mut self.out);
+    }
+
+    fn output(&self) -> &[f32] {
+        &self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_approx_is_within_a_few_ulp() {
+        let mut x = -87.0f32;
+        while x < 88.0 {
+            let want = (x as f64).exp();
+            let got = exp_approx(x) as f64;
+            assert!(
+                ((got - want) / want).abs() < 4e-7,
+                "exp({x}) = {got}, want {want}"
+            );
+            x += 0.0137;
+        }
+        assert!(exp_approx(-1000.0) < 1e-37);
+    }
+
+    #[test]
+    fn cache_sizes_parse_as_sysfs_writes_them() {
+        assert_eq!(parse_cache_size("32768K"), Some(32 << 20));
+        assert_eq!(parse_cache_size("1M"), Some(1 << 20));
+        assert_eq!(parse_cache_size("512"), Some(512));
+        assert_eq!(parse_cache_size("x"), None);
+    }
+
+    #[test]
+    fn copies_cover_twice_the_cache_within_bounds() {
+        assert_eq!(copies_to_defeat_cache(64 << 20, 32 << 20), 1);
+        assert_eq!(copies_to_defeat_cache(8 << 20, 32 << 20), 8);
+        assert_eq!(copies_to_defeat_cache(12, 32 << 20), MAX_COPIES);
+        assert_eq!(copies_to_defeat_cache(0, 32 << 20), MAX_COPIES);
+    }
+
+    #[test]
+    fn peak_estimate_says_how() {
+        let (peak, how) = estimated_peak_gflops(2);
+        if let Some(p) = peak {
+            assert!(p > 0.0);
+            assert!(how.contains("2 threads x"), "{how}");
+            assert!(how.contains("FLOP/cycle"), "{how}");
+        }
+    }
+
+    #[test]
+    fn attention_split_merge_matches_one_split() {
+        // Same inputs through 1 and 3 splits per KV head must agree.
+        let shape = AttentionShape {
+            context: 37,
+            q_heads: 4,
+            kv_heads: 2,
+            head_dim: 8,
+        };
+        let pool = ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let ctx = Ctx {
+            pool: &pool,
+            isa: Isa::detect(),
+            threads: 1,
+        };
+        let mut rng = crate::reference::SplitMix64::new(7);
+        let mut gen_buf = |n: usize| (0..n).map(|_| rng.uniform()).collect::<Vec<f32>>();
+        let q = gen_buf(32);
+        let k = gen_buf(2 * 37 * 8);
+        let v = gen_buf(2 * 37 * 8);
+        let mut one = vec![0.0; 32];
+        let mut three = vec![0.0; 32];
+        AttentionPlan::new(shape, 1).run(ctx, &q, &k, &v, &mut one);
+        AttentionPlan::new(shape, 6).run(ctx, &q, &k, &v, &mut three);
+        for (a, b) in one.iter().zip(&three) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
     }
 }
