@@ -305,6 +305,7 @@ pub fn execute(opts: &RunOptions, stdout: &mut dyn Write) -> Result<RunOutcome> 
     }
 
     let mut was_interrupted = false;
+    let mut skipped: Vec<String> = Vec::new();
     'devices: for backend in backends.iter_mut() {
         let record = backend.record();
         let device_id = record.id.clone();
@@ -313,6 +314,7 @@ pub fn execute(opts: &RunOptions, stdout: &mut dyn Write) -> Result<RunOutcome> 
             if let Some(why) = backend.unsupported(w) {
                 progress
                     .suspend(|| eprintln!("note: skipping {} on {device_id}: {why}", w.label()));
+                skipped.push(format!("{} on {device_id}: {why}", w.label()));
                 continue;
             }
             progress.set_message(format!("{device_id}: {}", w.label()));
@@ -339,6 +341,32 @@ pub fn execute(opts: &RunOptions, stdout: &mut dyn Write) -> Result<RunOutcome> 
     }
     progress.finish_and_clear();
     drop(backends);
+
+    // Exit code 2 (an error) only when nothing at all could run; otherwise the failed and
+    // skipped workloads are reported beside the ones that ran.
+    if !was_interrupted && !run.results.iter().any(|r| r.is_valid()) {
+        let mut reasons: Vec<String> = run
+            .results
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} on {}: {}",
+                    r.workload_label(),
+                    r.device,
+                    r.error.as_deref().unwrap_or("failed")
+                )
+            })
+            .collect();
+        reasons.extend(skipped);
+        let first = reasons
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "no workloads".into());
+        bail!(
+            "nothing could run ({} workload(s) skipped or failed; first: {first}); no results file written",
+            reasons.len()
+        );
+    }
 
     fill_peaks(&mut run);
     run.partial = was_interrupted;

@@ -175,160 +175,18 @@ fn verify(gpu: &mut GpuBackend, w: &Workload) -> Result<(), String> {
     let out = p
         .run_and_read()
         .map_err(|e| format!("{w}: run failed: {e:#}"))?;
-    let want = local_reference(w, &inputs.buffers);
-    if out.len() != want.len() {
-        return Err(format!(
-            "{w}: {} outputs, expected {}",
-            out.len(),
-            want.len()
-        ));
-    }
-    let scale = want.iter().fold(1.0f64, |m, v| m.max(v.abs()));
-    let tol = scale
-        * match w.dtype {
-            Dtype::F32 => 1e-4,
-            Dtype::F16 => 4e-3,
-        };
-    let err = out
-        .iter()
-        .zip(&want)
-        .map(|(&o, &e)| {
-            if o.is_finite() {
-                (o as f64 - e).abs()
-            } else {
-                f64::INFINITY
-            }
-        })
-        .fold(0.0, f64::max);
-    if err <= tol {
-        eprintln!("{w}: ok, max abs error {err:.2e} (tolerance {tol:.2e})");
+    let v = reference::check(w, &inputs, &out);
+    if v.ok {
+        eprintln!(
+            "{w}: ok, max abs error {:.2e} (tolerance {:.2e})",
+            v.max_abs_err, v.tolerance
+        );
         Ok(())
     } else {
         Err(format!(
-            "{w}: max abs error {err:.3e} over tolerance {tol:.3e}"
+            "{w}: max abs error {:.3e} over tolerance {:.3e}",
+            v.max_abs_err, v.tolerance
         ))
-    }
-}
-
-/// Plain f64 loops: the definitions in `workload.rs`, kept here until `reference::check` lands.
-fn local_reference(w: &Workload, b: &[Vec<f32>]) -> Vec<f64> {
-    let f = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
-    let gemv = |wt: &[f64], x: &[f64], n: usize, k: usize| -> Vec<f64> {
-        (0..n)
-            .map(|i| (0..k).map(|j| wt[i * k + j] * x[j]).sum())
-            .collect()
-    };
-    let rmsnorm = |x: &[f64], g: &[f64]| -> Vec<f64> {
-        let ms = x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64;
-        let inv = 1.0 / (ms + accelbench::workload::RMSNORM_EPS as f64).sqrt();
-        x.iter().zip(g).map(|(v, g)| v * inv * g).collect()
-    };
-    let attention = |q: &[f64], k: &[f64], v: &[f64], a: &AttentionShape| -> Vec<f64> {
-        let (t, hd) = (a.context as usize, a.head_dim as usize);
-        let group = (a.q_heads / a.kv_heads) as usize;
-        let mut out = Vec::new();
-        for h in 0..a.q_heads as usize {
-            let kvh = h / group;
-            let s: Vec<f64> = (0..t)
-                .map(|p| {
-                    (0..hd)
-                        .map(|d| q[h * hd + d] * k[(kvh * t + p) * hd + d])
-                        .sum::<f64>()
-                        / (hd as f64).sqrt()
-                })
-                .collect();
-            let m = s.iter().cloned().fold(f64::MIN, f64::max);
-            let e: Vec<f64> = s.iter().map(|x| (x - m).exp()).collect();
-            let l: f64 = e.iter().sum();
-            for d in 0..hd {
-                out.push(
-                    (0..t)
-                        .map(|p| e[p] * v[(kvh * t + p) * hd + d])
-                        .sum::<f64>()
-                        / l,
-                );
-            }
-        }
-        out
-    };
-    match &w.kernel {
-        Kernel::Gemm { m, n, k } => {
-            let (a, bb) = (f(&b[0]), f(&b[1]));
-            let (m, n, k) = (*m as usize, *n as usize, *k as usize);
-            let mut c = vec![0.0; m * n];
-            for i in 0..m {
-                for j in 0..n {
-                    c[i * n + j] = (0..k).map(|l| a[i * k + l] * bb[l * n + j]).sum();
-                }
-            }
-            c
-        }
-        Kernel::Gemv { n, k } => gemv(&f(&b[0]), &f(&b[1]), *n as usize, *k as usize),
-        Kernel::Softmax { cols, .. } => f(&b[0])
-            .chunks(*cols as usize)
-            .flat_map(|row| {
-                let m = row.iter().cloned().fold(f64::MIN, f64::max);
-                let s: f64 = row.iter().map(|x| (x - m).exp()).sum();
-                row.iter()
-                    .map(move |x| (x - m).exp() / s)
-                    .collect::<Vec<_>>()
-            })
-            .collect(),
-        Kernel::RmsNorm { cols, .. } => {
-            let g = f(&b[1]);
-            f(&b[0])
-                .chunks(*cols as usize)
-                .flat_map(|row| rmsnorm(row, &g))
-                .collect()
-        }
-        Kernel::DecodeAttention(a) => attention(&f(&b[0]), &f(&b[1]), &f(&b[2]), a),
-        Kernel::StreamTriad { .. } => b[0]
-            .iter()
-            .zip(&b[1])
-            .map(|(&x, &y)| x as f64 + reference::TRIAD_SCALAR as f64 * y as f64)
-            .collect(),
-        Kernel::DecodeStep { model, context } => {
-            let (h, hd, t) = (
-                model.hidden as usize,
-                model.head_dim as usize,
-                *context as usize,
-            );
-            let (qh, kvh, ffn) = (
-                model.q_heads as usize,
-                model.kv_heads as usize,
-                model.ffn as usize,
-            );
-            let x = f(&b[0]);
-            let xn = rmsnorm(&x, &f(&b[1]));
-            let qkv = gemv(&f(&b[2]), &xn, model.qkv_width() as usize, h);
-            let (mut kc, mut vc) = (f(&b[3]), f(&b[4]));
-            for head in 0..kvh {
-                for d in 0..hd {
-                    let dst = (head * t + t - 1) * hd + d;
-                    kc[dst] = qkv[qh * hd + head * hd + d];
-                    vc[dst] = qkv[qh * hd + kvh * hd + head * hd + d];
-                }
-            }
-            let a = AttentionShape {
-                context: *context,
-                q_heads: model.q_heads,
-                kv_heads: model.kv_heads,
-                head_dim: model.head_dim,
-            };
-            let att = attention(&qkv[..qh * hd], &kc, &vc, &a);
-            let o = gemv(&f(&b[5]), &att, h, qh * hd);
-            let h1: Vec<f64> = x.iter().zip(&o).map(|(a, b)| a + b).collect();
-            let hn = rmsnorm(&h1, &f(&b[6]));
-            let gate = gemv(&f(&b[7]), &hn, ffn, h);
-            let up = gemv(&f(&b[8]), &hn, ffn, h);
-            let act: Vec<f64> = gate
-                .iter()
-                .zip(&up)
-                .map(|(g, u)| g / (1.0 + (-g).exp()) * u)
-                .collect();
-            let down = gemv(&f(&b[9]), &act, h, ffn);
-            h1.iter().zip(&down).map(|(a, b)| a + b).collect()
-        }
     }
 }
 

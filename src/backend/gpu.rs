@@ -404,7 +404,7 @@ impl GpuBackend {
 
     fn storage_init(&self, label: &str, bytes: &[u8]) -> wgpu::Buffer {
         let padded;
-        let contents = if bytes.len() % 16 == 0 && !bytes.is_empty() {
+        let contents = if bytes.len().is_multiple_of(16) && !bytes.is_empty() {
             bytes
         } else {
             padded = pad_bytes(bytes);
@@ -434,7 +434,7 @@ impl GpuBackend {
 
     fn uniform(&self, words: &[u32]) -> wgpu::Buffer {
         let mut w = words.to_vec();
-        while w.len() % 4 != 0 || w.is_empty() {
+        while !w.len().is_multiple_of(4) || w.is_empty() {
             w.push(0);
         }
         self.device
