@@ -95,7 +95,13 @@ fn gemm_matches_reference_at_odd_sizes() {
 
 #[test]
 fn gemv_matches_reference_at_odd_sizes() {
-    for w in [gemv(1, 1), gemv(1, 3), gemv(37, 129), gemv(300, 31), gemv(1000, 1030)] {
+    for w in [
+        gemv(1, 1),
+        gemv(1, 3),
+        gemv(37, 129),
+        gemv(300, 31),
+        gemv(1000, 1030),
+    ] {
         verify(&w);
     }
 }
@@ -186,7 +192,10 @@ fn prepare_rejects_inputs_of_the_wrong_length() {
     let w = gemv(4, 4);
     let mut inputs = reference::inputs(&w);
     inputs.buffers[1].pop();
-    let e = cpu.prepare(&w, &inputs).err().expect("a short x is refused");
+    let e = cpu
+        .prepare(&w, &inputs)
+        .err()
+        .expect("a short x is refused");
     assert!(format!("{e:#}").contains("expected input buffers"), "{e:#}");
 }
 
