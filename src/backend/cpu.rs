@@ -761,9 +761,9 @@ multiversion! {
             act[2 * p] = silu(d[0]) * d[2];
             act[2 * p + 1] = silu(d[1]) * d[3];
         }
-        for i in 2 * pairs..act.len() {
+        for (i, out) in act.iter_mut().enumerate().skip(2 * pairs) {
             let r = i * k..(i + 1) * k;
-            act[i] = silu(dot(&w_gate[r.clone()], x)) * dot(&w_up[r], x);
+            *out = silu(dot(&w_gate[r.clone()], x)) * dot(&w_up[r], x);
         }
     }
 }
