@@ -522,30 +522,67 @@ impl Isa {
     }
 }
 
+/// How a kernel body multiplies and adds: one fused instruction in the copy compiled with FMA,
+/// a multiply then an add in the baseline x86 copy (there `mul_add` would be a slow library
+/// call, not an instruction).
+trait Madd {
+    /// `a * b + c`.
+    fn madd(a: f32, b: f32, c: f32) -> f32;
+}
+
+/// `a.mul_add(b, c)`: one instruction where FMA is enabled.
+struct Fused;
+
+impl Madd for Fused {
+    #[inline(always)]
+    fn madd(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
+/// `a * b + c`, two roundings.
+#[cfg_attr(target_arch = "aarch64", allow(dead_code))]
+struct Unfused;
+
+impl Madd for Unfused {
+    #[inline(always)]
+    fn madd(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+}
+
+/// aarch64 always has fused multiply-add (NEON); baseline x86_64 does not.
+#[cfg(target_arch = "aarch64")]
+type BaselineMadd = Fused;
+#[cfg(not(target_arch = "aarch64"))]
+type BaselineMadd = Unfused;
+
 /// Define `fn name(isa: Isa, args...)` whose body is compiled for the baseline target and, on
-/// x86_64, again with AVX2+FMA enabled; `isa` picks the copy. Helpers the body calls must be
-/// `#[inline(always)]` so they are compiled with the same features.
+/// x86_64, again with AVX2+FMA enabled; `isa` picks the copy. The body is generic over a
+/// [`Madd`] type named in the definition (`fn name<M>(...)`) and must multiply-add through it.
+/// Helpers the body calls must be `#[inline(always)]` so they are compiled with the same
+/// features.
 macro_rules! multiversion {
-    ($(#[$meta:meta])* fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $body:block) => {
+    ($(#[$meta:meta])* fn $name:ident<$m:ident>($($arg:ident : $ty:ty),* $(,)?) $body:block) => {
         $(#[$meta])*
         #[allow(clippy::too_many_arguments)]
         fn $name(isa: Isa, $($arg: $ty),*) {
             #[inline(always)]
             #[allow(clippy::too_many_arguments)]
-            fn body($($arg: $ty),*) $body
+            fn body<$m: Madd>($($arg: $ty),*) $body
 
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2,fma")]
             #[allow(clippy::too_many_arguments)]
             fn avx2($($arg: $ty),*) {
-                body($($arg),*)
+                body::<Fused>($($arg),*)
             }
 
             match isa {
                 #[cfg(target_arch = "x86_64")]
                 // SAFETY: `Isa::Avx2Fma` is only constructed after run-time detection of both.
                 Isa::Avx2Fma => unsafe { avx2($($arg),*) },
-                Isa::Baseline => body($($arg),*),
+                Isa::Baseline => body::<BaselineMadd>($($arg),*),
             }
         }
     };
@@ -556,7 +593,7 @@ macro_rules! multiversion {
 const LANES: usize = 32;
 
 #[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+fn dot<M: Madd>(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [0.0f32; LANES];
@@ -564,19 +601,19 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut cb = b.chunks_exact(LANES);
     for (x, y) in (&mut ca).zip(&mut cb) {
         for j in 0..LANES {
-            acc[j] += x[j] * y[j];
+            acc[j] = M::madd(x[j], y[j], acc[j]);
         }
     }
     let mut tail = 0.0f32;
     for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        tail += x * y;
+        tail = M::madd(*x, *y, tail);
     }
     hsum(&acc) + tail
 }
 
 /// Four dot products with the same `x`, `x` loaded once for all four.
 #[inline(always)]
-fn dot4(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] {
+fn dot4<M: Madd>(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] {
     const W: usize = 16;
     let k = x.len();
     let [r0, r1, r2, r3] = rows.map(|r| &r[..k]);
@@ -589,14 +626,19 @@ fn dot4(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] {
         .zip(r3.chunks_exact(W));
     for ((((xs, w0), w1), w2), w3) in chunks {
         for j in 0..W {
-            a0[j] += w0[j] * xs[j];
-            a1[j] += w1[j] * xs[j];
-            a2[j] += w2[j] * xs[j];
-            a3[j] += w3[j] * xs[j];
+            a0[j] = M::madd(w0[j], xs[j], a0[j]);
+            a1[j] = M::madd(w1[j], xs[j], a1[j]);
+            a2[j] = M::madd(w2[j], xs[j], a2[j]);
+            a3[j] = M::madd(w3[j], xs[j], a3[j]);
         }
     }
     let full = k / W * W;
-    let tail = |r: &[f32]| -> f32 { r[full..].iter().zip(&x[full..]).map(|(a, b)| a * b).sum() };
+    let tail = |r: &[f32]| -> f32 {
+        r[full..]
+            .iter()
+            .zip(&x[full..])
+            .fold(0.0, |t, (a, b)| M::madd(*a, *b, t))
+    };
     [
         hsum16(&a0) + tail(r0),
         hsum16(&a1) + tail(r1),
@@ -631,8 +673,8 @@ fn hsum(acc: &[f32; LANES]) -> f32 {
 }
 
 #[inline(always)]
-fn sum_squares(x: &[f32]) -> f32 {
-    dot(x, x)
+fn sum_squares<M: Madd>(x: &[f32]) -> f32 {
+    dot::<M>(x, x)
 }
 
 #[inline(always)]
@@ -653,55 +695,104 @@ fn max_of(x: &[f32]) -> f32 {
 
 /// `y += a * x`.
 #[inline(always)]
-fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+fn axpy<M: Madd>(y: &mut [f32], a: f32, x: &[f32]) {
     for (y, x) in y.iter_mut().zip(x) {
-        *y += a * x;
+        *y = M::madd(a, *x, *y);
     }
 }
 
+/// Values per call of [`exp_block`] in the softmax loops: four 256-bit vectors, enough
+/// independent work to keep the FMA pipes busy through the polynomial's dependency chain.
+const EXP_BLOCK: usize = 32;
+
 /// `x[i] = exp(x[i] - shift)`, returning the sum of the results.
 #[inline(always)]
-fn exp_shifted_sum(x: &mut [f32], shift: f32) -> f32 {
-    let mut acc = [0.0f32; LANES];
-    let mut c = x.chunks_exact_mut(LANES);
+fn exp_shifted_sum<M: Madd>(x: &mut [f32], shift: f32) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let mut c = x.chunks_exact_mut(EXP_BLOCK);
     for v in &mut c {
-        for j in 0..LANES {
-            v[j] = exp_approx(v[j] - shift);
-            acc[j] += v[j];
+        let block: &mut [f32; EXP_BLOCK] = v.try_into().expect("chunks_exact");
+        *block = exp_block::<M, EXP_BLOCK>(block, shift);
+        for j in 0..EXP_BLOCK {
+            acc[j % 8] += block[j];
         }
     }
     let mut tail = 0.0f32;
     for v in c.into_remainder() {
-        *v = exp_approx(*v - shift);
+        *v = exp_approx::<M>(*v - shift);
         tail += *v;
     }
-    hsum(&acc) + tail
+    acc.iter().sum::<f32>() + tail
 }
 
-/// e^x to about 2 ulp for x in [-87, 88] (clamped outside), branch-free so it vectorises:
-/// x = n ln2 + r with |r| <= ln2/2, e^r by the Cephes `expf` polynomial, 2^n from the exponent
-/// bits. Softmax and attention only evaluate it at x <= 0, where the clamp costs < 2e-38.
+/// `y[i] = exp(x[i] - shift)`, returning the sum of the results.
 #[inline(always)]
-fn exp_approx(x: f32) -> f32 {
+fn exp_shifted_sum_into<M: Madd>(x: &[f32], y: &mut [f32], shift: f32) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let mut cy = y.chunks_exact_mut(EXP_BLOCK);
+    let mut cx = x.chunks_exact(EXP_BLOCK);
+    for (y, x) in (&mut cy).zip(&mut cx) {
+        let e = exp_block::<M, EXP_BLOCK>(x.try_into().expect("chunks_exact"), shift);
+        y.copy_from_slice(&e);
+        for j in 0..EXP_BLOCK {
+            acc[j % 8] += e[j];
+        }
+    }
+    let mut tail = 0.0f32;
+    for (y, x) in cy.into_remainder().iter_mut().zip(cx.remainder()) {
+        *y = exp_approx::<M>(*x - shift);
+        tail += *y;
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// e^x to about 2 ulp; see [`exp_block`].
+#[inline(always)]
+fn exp_approx<M: Madd>(x: f32) -> f32 {
+    exp_block::<M, 1>(&[x], 0.0)[0]
+}
+
+/// `e^(x[j] - shift)` to about 2 ulp for arguments in [-87, 88] (clamped outside), branch-free
+/// so it vectorises: x = n ln2 + r with |r| <= ln2/2, e^r by the Cephes `expf` polynomial
+/// (evaluated by Estrin's scheme, a shorter dependency chain than Horner's), 2^n from the
+/// exponent bits. Softmax and attention only evaluate it at arguments <= 0, where the clamp
+/// costs < 2e-38. Written stage by stage over the block so each stage is a few independent
+/// vector instructions.
+#[inline(always)]
+fn exp_block<M: Madd, const B: usize>(x: &[f32; B], shift: f32) -> [f32; B] {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     // 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits.
     const ROUND: f32 = 12_582_912.0;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
-    let x = x.clamp(-87.0, 88.0);
-    let t = x * LOG2E + ROUND;
-    let n = t - ROUND;
-    let ni = t.to_bits().wrapping_sub(ROUND.to_bits()) as i32;
-    let r = x - n * LN2_HI - n * LN2_LO;
-    let mut p = 1.987_569_1e-4f32;
-    p = p * r + 1.398_199_9e-3;
-    p = p * r + 8.333_452e-3;
-    p = p * r + 4.166_579_6e-2;
-    p = p * r + 1.666_666_5e-1;
-    p = p * r + 0.5;
-    let er = p * r * r + r + 1.0;
-    let scale = f32::from_bits(((ni + 127) as u32) << 23);
-    er * scale
+    let mut v = [0.0f32; B];
+    for j in 0..B {
+        v[j] = (x[j] - shift).clamp(-87.0, 88.0);
+    }
+    let mut t = [0.0f32; B];
+    for j in 0..B {
+        t[j] = M::madd(v[j], LOG2E, ROUND);
+    }
+    let mut r = [0.0f32; B];
+    for j in 0..B {
+        let n = t[j] - ROUND;
+        r[j] = M::madd(n, -LN2_LO, M::madd(n, -LN2_HI, v[j]));
+    }
+    let mut e = [0.0f32; B];
+    for j in 0..B {
+        let (r1, r2) = (r[j], r[j] * r[j]);
+        let r4 = r2 * r2;
+        let a = M::madd(1.666_666_5e-1, r1, 0.5);
+        let b = M::madd(8.333_452e-3, r1, 4.166_579_6e-2);
+        let c = M::madd(1.987_569_1e-4, r1, 1.398_199_9e-3);
+        let p = M::madd(r4, c, M::madd(r2, b, a));
+        e[j] = M::madd(p, r2, r1) + 1.0;
+    }
+    for j in 0..B {
+        let n = t[j].to_bits().wrapping_sub(ROUND.to_bits()) as i32;
+        e[j] *= f32::from_bits(((n + 127) as u32) << 23);
+    }
+    e
 }
 
 #[inline(always)]
@@ -711,8 +802,8 @@ fn silu(x: f32) -> f32 {
 
 /// `y = x / sqrt(mean(x^2) + eps) * g`.
 #[inline(always)]
-fn rmsnorm_row(x: &[f32], g: &[f32], y: &mut [f32]) {
-    let inv = 1.0 / (sum_squares(x) / x.len() as f32 + RMSNORM_EPS).sqrt();
+fn rmsnorm_row<M: Madd>(x: &[f32], g: &[f32], y: &mut [f32]) {
+    let inv = 1.0 / (sum_squares::<M>(x) / x.len() as f32 + RMSNORM_EPS).sqrt();
     for ((y, x), g) in y.iter_mut().zip(x).zip(g) {
         *y = x * inv * g;
     }
@@ -724,19 +815,19 @@ fn rmsnorm_row(x: &[f32], g: &[f32], y: &mut [f32]) {
 multiversion! {
     /// `y[i] = W[i] . x (+ residual[i])` for the rows of `y`, four rows at a time: four
     /// weight streams in flight keep more memory requests outstanding than one.
-    fn gemv_rows(w: &[f32], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
+    fn gemv_rows<M>(w: &[f32], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
         let k = x.len();
         let add = |i: usize| residual.map_or(0.0, |r| r[i]);
         let blocks = y.len() / 4;
         for b in 0..blocks {
             let row = |r: usize| &w[(4 * b + r) * k..(4 * b + r + 1) * k];
-            let d = dot4([row(0), row(1), row(2), row(3)], x);
+            let d = dot4::<M>([row(0), row(1), row(2), row(3)], x);
             for r in 0..4 {
                 y[4 * b + r] = d[r] + add(4 * b + r);
             }
         }
         for i in 4 * blocks..y.len() {
-            y[i] = dot(&w[i * k..(i + 1) * k], x) + add(i);
+            y[i] = dot::<M>(&w[i * k..(i + 1) * k], x) + add(i);
         }
     }
 }
@@ -744,12 +835,12 @@ multiversion! {
 multiversion! {
     /// `act[i] = silu(W_gate[i] . x) * (W_up[i] . x)` for the rows of `act`, two rows (four
     /// weight streams) at a time.
-    fn gate_up_rows(w_gate: &[f32], w_up: &[f32], x: &[f32], act: &mut [f32]) {
+    fn gate_up_rows<M>(w_gate: &[f32], w_up: &[f32], x: &[f32], act: &mut [f32]) {
         let k = x.len();
         let pairs = act.len() / 2;
         for p in 0..pairs {
             let rows = |r: usize| (2 * p + r) * k..(2 * p + r + 1) * k;
-            let d = dot4(
+            let d = dot4::<M>(
                 [
                     &w_gate[rows(0)],
                     &w_gate[rows(1)],
@@ -763,18 +854,17 @@ multiversion! {
         }
         for (i, out) in act.iter_mut().enumerate().skip(2 * pairs) {
             let r = i * k..(i + 1) * k;
-            *out = silu(dot(&w_gate[r.clone()], x)) * dot(&w_up[r], x);
+            *out = silu(dot::<M>(&w_gate[r.clone()], x)) * dot::<M>(&w_up[r], x);
         }
     }
 }
 
 multiversion! {
     /// Numerically stable softmax of each `cols`-wide row of `x` into `y`.
-    fn softmax_rows(x: &[f32], y: &mut [f32], cols: usize) {
+    fn softmax_rows<M>(x: &[f32], y: &mut [f32], cols: usize) {
         for (x, y) in x.chunks_exact(cols).zip(y.chunks_exact_mut(cols)) {
-            y.copy_from_slice(x);
-            let m = max_of(y);
-            let inv = 1.0 / exp_shifted_sum(y, m);
+            let m = max_of(x);
+            let inv = 1.0 / exp_shifted_sum_into::<M>(x, y, m);
             for v in y.iter_mut() {
                 *v *= inv;
             }
@@ -784,19 +874,19 @@ multiversion! {
 
 multiversion! {
     /// RMSNorm of each `g.len()`-wide row of `x` into `y`.
-    fn rmsnorm_rows(x: &[f32], g: &[f32], y: &mut [f32]) {
+    fn rmsnorm_rows<M>(x: &[f32], g: &[f32], y: &mut [f32]) {
         let cols = g.len();
         for (x, y) in x.chunks_exact(cols).zip(y.chunks_exact_mut(cols)) {
-            rmsnorm_row(x, g, y);
+            rmsnorm_row::<M>(x, g, y);
         }
     }
 }
 
 multiversion! {
     /// `a = b + s * c`.
-    fn triad(a: &mut [f32], b: &[f32], c: &[f32], s: f32) {
+    fn triad<M>(a: &mut [f32], b: &[f32], c: &[f32], s: f32) {
         for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
-            *a = b + s * c;
+            *a = M::madd(s, *c, *b);
         }
     }
 }
@@ -806,7 +896,7 @@ multiversion! {
     /// positions `k.len() / head_dim` (a contiguous range of them). Writes, per query head,
     /// `[max score, sum of exp(score - max), sum of exp(score - max) * v (head_dim)]` into
     /// `partial`; `scores` is scratch of (query heads x positions).
-    fn attention_partial(
+    fn attention_partial<M>(
         q: &[f32],
         k: &[f32],
         v: &[f32],
@@ -818,16 +908,25 @@ multiversion! {
         let group = q.len() / head_dim;
         let positions = k.len() / head_dim;
         let scores = &mut scores[..group * positions];
-        // Each K row is read once for all query heads of the group.
+        // Each K row is read once for all query heads of the group, four heads at a time.
+        let q_row = |r: usize| &q[r * head_dim..(r + 1) * head_dim];
+        let quads = group / 4;
         for (t, k_row) in k.chunks_exact(head_dim).enumerate() {
-            for (r, q_row) in q.chunks_exact(head_dim).enumerate() {
-                scores[r * positions + t] = dot(q_row, k_row) * scale;
+            for b in 0..quads {
+                let r = 4 * b;
+                let d = dot4::<M>([q_row(r), q_row(r + 1), q_row(r + 2), q_row(r + 3)], k_row);
+                for (j, d) in d.into_iter().enumerate() {
+                    scores[(r + j) * positions + t] = d * scale;
+                }
+            }
+            for r in 4 * quads..group {
+                scores[r * positions + t] = dot::<M>(q_row(r), k_row) * scale;
             }
         }
         let stride = head_dim + 2;
         for (r, s) in scores.chunks_exact_mut(positions).enumerate() {
             let m = max_of(s);
-            let l = exp_shifted_sum(s, m);
+            let l = exp_shifted_sum::<M>(s, m);
             let p = &mut partial[r * stride..(r + 1) * stride];
             p[0] = m;
             p[1] = l;
@@ -836,7 +935,7 @@ multiversion! {
         for (t, v_row) in v.chunks_exact(head_dim).enumerate() {
             for r in 0..group {
                 let w = scores[r * positions + t];
-                axpy(&mut partial[r * stride + 2..(r + 1) * stride], w, v_row);
+                axpy::<M>(&mut partial[r * stride + 2..(r + 1) * stride], w, v_row);
             }
         }
     }
@@ -1159,7 +1258,7 @@ impl AttentionPlan {
                 let p = part(s);
                 let w = (p[0] - m).exp();
                 l += w * p[1];
-                axpy(o, w, &p[2..]);
+                axpy::<BaselineMadd>(o, w, &p[2..]);
             }
             let inv = 1.0 / l;
             for x in o.iter_mut() {
@@ -1323,17 +1422,21 @@ mod tests {
 
     #[test]
     fn exp_approx_is_within_a_few_ulp() {
-        let mut x = -87.0f32;
-        while x < 88.0 {
-            let want = (x as f64).exp();
-            let got = exp_approx(x) as f64;
-            assert!(
-                ((got - want) / want).abs() < 4e-7,
-                "exp({x}) = {got}, want {want}"
-            );
-            x += 0.0137;
+        fn check<M: Madd>() {
+            let mut x = -87.0f32;
+            while x < 88.0 {
+                let want = (x as f64).exp();
+                let got = exp_approx::<M>(x) as f64;
+                assert!(
+                    ((got - want) / want).abs() < 4e-7,
+                    "exp({x}) = {got}, want {want}"
+                );
+                x += 0.0137;
+            }
+            assert!(exp_approx::<M>(-1000.0) < 1e-37);
         }
-        assert!(exp_approx(-1000.0) < 1e-37);
+        check::<Unfused>();
+        check::<Fused>();
     }
 
     #[test]
