@@ -1044,7 +1044,8 @@ impl CpuKernel for GemvKernel {
 /// `y = W x (+ residual)`, rows split across the pool.
 fn gemv(ctx: Ctx<'_>, w: &[f32], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
     let k = x.len();
-    let rows = task_len(y.len(), ctx.threads, 16, 1);
+    // Whole blocks of four rows per task (gemv_rows' unit), at least 16 rows.
+    let rows = task_len(y.len().div_ceil(4), ctx.threads, 4, 4);
     par_chunks(ctx, y, rows, |row0, y| {
         let w = &w[row0 * k..(row0 + y.len()) * k];
         let residual = residual.map(|r| &r[row0..row0 + y.len()]);
@@ -1403,7 +1404,8 @@ impl CpuKernel for DecodeStepKernel {
 
         let (w_gate, w_up, hn) = (&lw.w_gate, &lw.w_up, &self.hn);
         let h = hn.len();
-        let rows = task_len(self.act.len(), ctx.threads, 16, 1);
+        // Whole pairs of rows per task (gate_up_rows' unit), at least 16 rows.
+        let rows = task_len(self.act.len().div_ceil(2), ctx.threads, 8, 2);
         par_chunks(ctx, &mut self.act, rows, |row0, act| {
             let r = row0 * h..(row0 + act.len()) * h;
             gate_up_rows(ctx.isa, &w_gate[r.clone()], &w_up[r], hn, act);
