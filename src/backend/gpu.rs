@@ -927,9 +927,14 @@ impl GpuBackend {
             Dtype::F32 => "gemm_f32_tiled",
             Dtype::F16 => "gemm_f16_tiled",
         };
+        // The f32 kernel computes 128 x 128 tiles, the f16 kernel 64 x 64 (see the WGSL).
+        let (tile_n4, tile_m) = match dtype {
+            Dtype::F32 => (32, 128),
+            Dtype::F16 => (16, 64),
+        };
         let groups = (
-            u32_of(n4.div_ceil(16), "n tiles")?,
-            u32_of(m.div_ceil(64), "m tiles")?,
+            u32_of(n4.div_ceil(tile_n4), "n tiles")?,
+            u32_of(m.div_ceil(tile_m), "m tiles")?,
         );
         let d = self.dispatch(name, &[&a, &b, &c, &params], groups)?;
         Ok(Plan {
