@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use accelbench::cost;
 use accelbench::measure;
 use accelbench::report::svg::{self, CostBar};
 use accelbench::report::{self, ReportFormat, load_and_merge};
@@ -38,7 +39,8 @@ fn render(files: &[&str], format: ReportFormat, transpose: bool) -> String {
     );
     let merged = load_and_merge(&files).unwrap();
     let figures = if format == ReportFormat::Html {
-        report::figures(&merged).unwrap()
+        let priced = cost::compute(&report::cost_options(files.clone())).unwrap();
+        report::figures(&merged, Some(&priced)).unwrap()
     } else {
         Vec::new()
     };
@@ -299,10 +301,12 @@ fn html_is_one_self_contained_page_with_plots() {
     // The only URL is the SVG namespace, which is a name, not a request.
     let without_ns = html.replace("http://www.w3.org/2000/svg", "");
     assert!(!without_ns.contains("http://") && !without_ns.contains("https://"));
-    // One roofline per device column (4) and one latency plot per workload with a valid result.
+    // The cost chart, one roofline per device column (4) and one latency plot per workload with
+    // a valid result.
     let svgs = html.matches("<svg").count();
     let merged = load_and_merge(&[rel("machine_a.json"), rel("machine_b.json")]).unwrap();
-    assert_eq!(svgs, merged.columns.len() + merged.workloads.len());
+    assert_eq!(svgs, 1 + merged.columns.len() + merged.workloads.len());
+    assert!(html.contains("Cost per million output tokens: llama-3.1-8b, batch 1"));
     assert!(html.contains("Roofline: fixture-host-a/gpu0 (software adapter)"));
     assert!(html.contains("percentile"));
     assert!(html.contains("99.9%") || html.contains("99%"));
@@ -345,6 +349,114 @@ fn cost_chart_draws_a_labelled_bar_per_row() {
     // Three bars plus two legend swatches, on top of the background and frame rectangles.
     let filled_bars = s.matches("<rect").count();
     assert!(filled_bars >= 5, "{filled_bars} rects");
+}
+
+fn priced_report(
+    files: &[&str],
+    price_per_hour: Option<f64>,
+) -> (report::MergedReport, cost::CostReport) {
+    let files: Vec<PathBuf> = files.iter().map(|f| rel(f)).collect();
+    let merged = load_and_merge(&files).unwrap();
+    let mut opts = report::cost_options(files);
+    opts.price_per_hour = price_per_hour;
+    (merged, cost::compute(&opts).unwrap())
+}
+
+/// The value labels drawn at the end of the bars (` $1.23`; axis ticks have no leading space).
+fn bar_values(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let inner = t.split_once('>')?.1.split_once("</text>")?.0;
+            let inner = inner.trim_matches(['\n', '\r']);
+            inner.starts_with(" $").then(|| inner.trim().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn report_cost_chart_uses_the_cost_commands_defaults() {
+    use clap::Parser;
+    let cli = accelbench::cli::Cli::try_parse_from(["accelbench", "cost"]).unwrap();
+    let accelbench::cli::Command::Cost(a) = cli.command else {
+        panic!("not the cost command")
+    };
+    let o = report::cost_options(Vec::new());
+    assert_eq!(
+        (
+            &o.model,
+            o.batch,
+            o.prompt_tokens,
+            o.output_tokens,
+            o.precision
+        ),
+        (
+            &a.model,
+            a.batch,
+            a.prompt_tokens,
+            a.output_tokens,
+            a.precision
+        )
+    );
+    assert_eq!(
+        (o.pricing, o.price_per_hour, o.instance),
+        (None, None, None)
+    );
+}
+
+#[test]
+fn cost_chart_leaves_out_unpriced_rows_and_says_why() {
+    let (merged, priced) = priced_report(&["machine_a.json", "machine_b.json"], None);
+    let fig = report::cost_figure(&priced, &merged).unwrap();
+    assert_eq!(fig.file_name, "cost-per-token.svg");
+    assert_eq!(
+        fig.title,
+        "Cost per million output tokens: llama-3.1-8b, batch 1"
+    );
+    let drawn: Vec<&cost::CostRow> = priced
+        .rows
+        .iter()
+        .filter(|r| r.fits && r.usd_per_m_output.is_some())
+        .collect();
+    assert!(drawn.iter().all(|r| r.basis == "projected"));
+    assert!(drawn.iter().any(|r| r.kind == "gpu") && drawn.iter().any(|r| r.kind == "custom"));
+    // One value label per drawn row, and no bar for a row without a price.
+    assert_eq!(
+        bar_values(&fig.svg).len(),
+        drawn.len(),
+        "{:?}",
+        bar_values(&fig.svg)
+    );
+    for r in &priced.rows {
+        let shown = fig.svg.contains(&format!("{} (", r.instance));
+        assert_eq!(shown, drawn.contains(&r), "{}", r.instance);
+    }
+    for legend in ["projected: cloud GPU", "projected: custom silicon"] {
+        assert!(fig.svg.contains(legend), "{legend}");
+    }
+    assert!(!fig.svg.contains("measured (local device)"));
+    insta::assert_snapshot!("cost_figure_caption", fig.caption.join("\n\n"));
+}
+
+#[test]
+fn a_given_local_price_draws_a_measured_bar() {
+    let (merged, priced) = priced_report(&["machine_a.json"], Some(2.0));
+    let fig = report::cost_figure(&priced, &merged).unwrap();
+    let cpu = priced
+        .rows
+        .iter()
+        .find(|r| r.instance == "fixture-host-a:cpu")
+        .unwrap();
+    let usd = cpu.usd_per_m_output.unwrap();
+    let tps = cpu.decode_tokens_per_s.unwrap();
+    assert!((usd - 2.0 / (tps * 3600.0) * 1e6).abs() < 1e-9 * usd);
+    assert!(
+        fig.svg
+            .contains("fixture-host-a:cpu (Fixture CPU 8-core @ 3.0 GHz)")
+    );
+    assert!(fig.svg.contains("measured (local device)"));
+    assert!(fig.caption.iter().any(|c| c.starts_with("Measured bars:")));
+    assert!(!fig.caption.iter().any(|c| c.contains("--price-per-hour")));
 }
 
 #[test]
@@ -504,6 +616,8 @@ fn markdown_written_to_a_file_links_its_plots() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
+    assert!(files.iter().any(|f| f == "cost-per-token.svg"));
+    assert!(md.contains("No bar for local devices without a price per hour"));
     assert!(files.iter().any(|f| f.starts_with("roofline-")));
     assert!(files.iter().any(|f| f.starts_with("latency-")));
     for f in &files {
