@@ -194,7 +194,7 @@ fn software_adapters_are_labelled_in_every_table() {
     let md = render(&["machine_a.json"], ReportFormat::Md, false);
     assert!(
         md.contains(
-            "| workload | fixture-host-a/cpu | fixture-host-a/gpu0<br>(software adapter) |"
+            "| workload | fixture-host-a/cpu<br>Fixture CPU 8-core @ 3.0 GHz | fixture-host-a/gpu0<br>llvmpipe (LLVM 19.1.7, 256 bits)<br>(software adapter) |"
         )
     );
     assert!(md.contains("gpu (cpu)<br>**software adapter**"));
@@ -307,7 +307,9 @@ fn html_is_one_self_contained_page_with_plots() {
     let merged = load_and_merge(&[rel("machine_a.json"), rel("machine_b.json")]).unwrap();
     assert_eq!(svgs, 1 + merged.columns.len() + merged.workloads.len());
     assert!(html.contains("Cost per million output tokens: llama-3.1-8b, batch 1"));
-    assert!(html.contains("Roofline: fixture-host-a/gpu0 (software adapter)"));
+    assert!(html.contains(
+        "Roofline: fixture-host-a/gpu0: llvmpipe (LLVM 19.1.7, 256 bits) (software adapter)"
+    ));
     assert!(html.contains("percentile"));
     assert!(html.contains("99.9%") || html.contains("99%"));
 }
@@ -457,6 +459,106 @@ fn a_given_local_price_draws_a_measured_bar() {
     assert!(fig.svg.contains("measured (local device)"));
     assert!(fig.caption.iter().any(|c| c.starts_with("Measured bars:")));
     assert!(!fig.caption.iter().any(|c| c.contains("--price-per-hour")));
+}
+
+/// The value of attribute `name` in the opening tag `tag`.
+fn attr(tag: &str, name: &str) -> Option<f64> {
+    let key = format!(" {name}=\"");
+    let i = tag.find(&key)? + key.len();
+    tag[i..].split('"').next()?.parse().ok()
+}
+
+/// Opening tags of the SVG elements named `element`.
+fn tags<'a>(svg: &'a str, element: &str) -> Vec<&'a str> {
+    svg.split(&format!("<{element} "))
+        .skip(1)
+        .filter_map(|t| t.split_once('>').map(|(tag, _)| tag))
+        .collect()
+}
+
+/// The y coordinate of the `<text>` element whose content is `label`.
+fn text_y(svg: &str, label: &str) -> f64 {
+    svg.split("<text ")
+        .skip(1)
+        .find_map(|t| {
+            let (tag, rest) = t.split_once('>')?;
+            let content = rest.split_once("</text>")?.0.trim();
+            (content == label).then(|| attr(tag, "y")).flatten()
+        })
+        .unwrap_or_else(|| panic!("no text {label}"))
+}
+
+#[test]
+fn legends_sit_above_the_data_and_never_cover_it() {
+    // Roofline: points everywhere, also where a corner legend used to be.
+    let pts: Vec<svg::RooflinePoint> = [
+        ("gemm", 100.0, 20_000.0),
+        ("gemm", 0.2, 1.0),
+        ("gemv", 0.5, 900.0),
+        ("stream_triad", 0.08, 200.0),
+        ("decode_step", 500.0, 2.0),
+    ]
+    .iter()
+    .map(|&(g, ai, gf)| svg::RooflinePoint {
+        group: g.into(),
+        intensity_flop_per_byte: ai,
+        gflops: gf,
+    })
+    .collect();
+    let s = svg::roofline("r", Some(60_000.0), Some(2_000.0), &pts).unwrap();
+    let legend_bottom = ["gemm", "gemv", "stream_triad", "decode_step"]
+        .iter()
+        .map(|l| text_y(&s, l))
+        .fold(0.0, f64::max);
+    let below: Vec<&str> = tags(&s, "circle")
+        .into_iter()
+        .filter(|t| attr(t, "cy").unwrap() > legend_bottom + 6.0)
+        .collect();
+    assert_eq!(below.len(), pts.len(), "{below:?}");
+
+    // Latency: every data line lies below the legend.
+    let series: Vec<svg::LatencySeries> = ["first device", "second device"]
+        .iter()
+        .enumerate()
+        .map(|(i, l)| svg::LatencySeries {
+            label: l.to_string(),
+            points: vec![(0.0, 1e6 * (i + 1) as f64), (0.9, 2e6 * (i + 1) as f64)],
+        })
+        .collect();
+    let s = svg::latency_percentiles("l", &series).unwrap();
+    let legend_bottom = text_y(&s, "second device");
+    let data_lines = tags(&s, "polyline")
+        .into_iter()
+        .filter(|t| t.contains("stroke-width=\"2\""))
+        .filter(|t| {
+            let pts = t
+                .split("points=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            pts.split_whitespace()
+                .all(|p| p.split(',').nth(1).unwrap().parse::<f64>().unwrap() > legend_bottom + 6.0)
+        })
+        .count();
+    assert_eq!(data_lines, series.len());
+
+    // Cost: one bar per row, all below the legend.
+    let rows: Vec<CostBar> = (0..4)
+        .map(|i| CostBar {
+            label: format!("row {i}"),
+            usd_per_m_output: 10.0 - i as f64,
+            kind: if i % 2 == 0 { "measured" } else { "projected" }.into(),
+        })
+        .collect();
+    let s = svg::cost_per_token("c", &rows).unwrap();
+    let legend_bottom = text_y(&s, "projected").max(text_y(&s, "measured"));
+    let bars = tags(&s, "rect")
+        .into_iter()
+        .filter(|t| !t.contains("#FFFFFF") && attr(t, "y").unwrap() > legend_bottom + 6.0)
+        .count();
+    assert_eq!(bars, rows.len());
 }
 
 #[test]

@@ -184,12 +184,13 @@ fn cell_spans(w: &merge::WorkloadRow, col: usize) -> Vec<Span> {
     }
 }
 
+/// Column id and device name, so a reader need not look the id up in the devices table.
 fn column_heading(c: &Column) -> Vec<Span> {
+    let mut h = vec![text(&c.id), Span::Break, text(&c.device.name)];
     if c.software_adapter {
-        vec![text(&c.id), Span::Break, text("(software adapter)")]
-    } else {
-        vec![text(&c.id)]
+        h.extend([Span::Break, text("(software adapter)")]);
     }
+    h
 }
 
 /// The results table: workloads down, devices across (or the reverse when `transpose`).

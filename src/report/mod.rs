@@ -238,7 +238,7 @@ pub fn figures(report: &MergedReport, cost: Option<&CostReport>) -> Result<Vec<F
                 })
             })
             .collect();
-        let title = format!("Roofline: {} ({})", col.heading(), col.device.name);
+        let title = format!("Roofline: {}", col.describe());
         let svg = svg::roofline(
             &title,
             col.device.peak_gflops,
@@ -266,7 +266,7 @@ pub fn figures(report: &MergedReport, cost: Option<&CostReport>) -> Result<Vec<F
             let points = svg::percentile_points(&h);
             if !points.is_empty() {
                 series.push(svg::LatencySeries {
-                    label: report.columns[c].heading(),
+                    label: report.columns[c].describe(),
                     points,
                 });
             }
