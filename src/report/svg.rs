@@ -390,7 +390,9 @@ fn draw_empty(
     root.draw(&Text::new(
         why.to_string(),
         (w as i32 / 2, h as i32 / 2),
-        TextStyle::from((FONT, LABEL_PT).into_font().color(&RGBColor(87, 96, 106)))
+        (FONT, LABEL_PT)
+            .into_font()
+            .color(&RGBColor(87, 96, 106))
             .pos(Pos::new(HPos::Center, VPos::Center)),
     ))
     .map_err(|e| plot_error("empty", e))?;
