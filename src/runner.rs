@@ -555,18 +555,27 @@ fn empty_row(device_id: &str, w: &Workload) -> ResultRow {
 /// not supply one) and every row's % of peak.
 fn fill_peaks(run: &mut RunResults) {
     for dev in &mut run.devices {
-        if dev.peak_gbps.is_none() {
-            let best = run
-                .results
-                .iter()
-                .filter(|r| r.device == dev.id && r.kernel == "stream_triad" && r.is_valid())
-                .map(|r| r.gbps)
-                .fold(0.0, f64::max);
-            if best > 0.0 {
+        let best = run
+            .results
+            .iter()
+            .filter(|r| r.device == dev.id && r.kernel == "stream_triad" && r.is_valid())
+            .map(|r| r.gbps)
+            .fold(0.0, f64::max);
+        // The bandwidth peak is the best bandwidth measured on the device: the backend's own
+        // probe (a copy kernel on GPUs) or this run's STREAM triad, whichever is higher.
+        match dev.peak_gbps {
+            None if best > 0.0 => {
                 dev.peak_gbps = Some(best);
                 dev.peak_source
                     .push_str("; bandwidth: measured STREAM triad in this run");
             }
+            Some(probe) if best > probe => {
+                dev.peak_gbps = Some(best);
+                dev.peak_source.push_str(&format!(
+                    "; bandwidth raised to this run's STREAM triad, {best:.0} GB/s (the probe gave {probe:.0} GB/s)"
+                ));
+            }
+            _ => {}
         }
     }
     let devices: Vec<DeviceRecord> = run.devices.clone();
@@ -734,11 +743,19 @@ pub fn devices(json: bool, out: &mut dyn Write) -> Result<()> {
 /// Used by tests and by `cost` to find the newest results file in a directory.
 pub fn newest_results_file(dir: &Path) -> Option<PathBuf> {
     let entries = std::fs::read_dir(dir).ok()?;
-    entries
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
-        .max()
-        .map(|(_, p)| p)
+        .collect();
+    files.sort_by(|a, b| b.cmp(a));
+    // Other JSON may sit beside results files (a vendor baseline, a report): skip files that
+    // are not accelbench results, i.e. have no top-level `schema_version`.
+    files.into_iter().map(|(_, p)| p).find(|p| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|v| v.get("schema_version").is_some())
+    })
 }

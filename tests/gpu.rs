@@ -125,6 +125,9 @@ fn small_workloads() -> Vec<Workload> {
         gemm(5, 7, 3, F32),
         gemm(64, 64, 64, F32),
         gemm(67, 130, 45, F32),
+        gemm(257, 261, 131, F32),
+        // Enough 128 x 128 tiles (17 x 16) to take the large-tile kernel, with ragged edges.
+        gemm(2049, 2047, 5, F32),
         gemm(33, 17, 29, F16),
         gemm(64, 128, 64, F16),
         gemv(1, 1, F32),

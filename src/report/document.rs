@@ -39,8 +39,10 @@ pub struct Table {
 /// An SVG picture.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
-    /// Alternative text and caption.
+    /// Alternative text and the caption's first line.
     pub title: String,
+    /// Further caption paragraphs (assumptions, what was left out), plain text; may be empty.
+    pub caption: Vec<String>,
     /// A file name (without directory) for renderers that write figures next to the document.
     pub file_name: String,
     /// The complete `<svg>` element.
@@ -182,12 +184,13 @@ fn cell_spans(w: &merge::WorkloadRow, col: usize) -> Vec<Span> {
     }
 }
 
+/// Column id and device name, so a reader need not look the id up in the devices table.
 fn column_heading(c: &Column) -> Vec<Span> {
+    let mut h = vec![text(&c.id), Span::Break, text(&c.device.name)];
     if c.software_adapter {
-        vec![text(&c.id), Span::Break, text("(software adapter)")]
-    } else {
-        vec![text(&c.id)]
+        h.extend([Span::Break, text("(software adapter)")]);
     }
+    h
 }
 
 /// The results table: workloads down, devices across (or the reverse when `transpose`).
@@ -391,9 +394,12 @@ pub fn blocks(report: &MergedReport, transpose: bool, figures: Vec<Figure>) -> V
     }
     if !figures.is_empty() {
         b.push(Block::Heading(2, vec![text("Plots")]));
-        b.push(Block::Paragraph(vec![text(
-            "Rooflines: each measured workload at its arithmetic intensity (FLOP per byte of compulsory traffic) against the device's peak compute and bandwidth. Latency distributions: latency of one invocation at each percentile, read from the stored HdrHistograms; the horizontal axis stretches the tail (1/(1-p), log scale).",
-        )]));
+        let mut intro = String::new();
+        if figures.iter().any(|f| f.file_name.starts_with("cost-")) {
+            intro.push_str("Cost per million output tokens: measured local devices (where a price per hour is given) and projected cloud instances, with the assumptions under the chart. ");
+        }
+        intro.push_str("Rooflines: each measured workload at its arithmetic intensity (FLOP per byte of compulsory traffic) against the device's peak compute and bandwidth. Latency distributions: latency of one invocation at each percentile, read from the stored HdrHistograms; the horizontal axis stretches the tail (1/(1-p), log scale).");
+        b.push(Block::Paragraph(vec![text(intro)]));
         b.push(Block::Figures(figures));
     }
     b

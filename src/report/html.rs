@@ -83,10 +83,13 @@ impl Markup for Html {
         let mut s = String::from("<div class=\"figures\">\n");
         for f in figures {
             // The SVG comes from our plotting code, which escapes every label it draws.
+            let mut caption = format!("<strong>{}</strong>", escape(&f.title));
+            for c in &f.caption {
+                caption.push_str(&format!("<p>{}</p>", escape(c)));
+            }
             s.push_str(&format!(
-                "<figure>\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
+                "<figure>\n{}\n<figcaption>{caption}</figcaption>\n</figure>\n",
                 f.svg.trim(),
-                escape(&f.title)
             ));
         }
         s.push_str("</div>\n");
@@ -99,8 +102,9 @@ h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid
 .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}\
 th,td{border:1px solid #d0d7de;padding:.3rem .5rem;vertical-align:top;text-align:left}\
 th{background:#f6f8fa}td.num,th.num{text-align:right;white-space:nowrap}td.failed{background:#ffebe9;color:#82071e}\
-.figures{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0;border:1px solid #d0d7de;padding:.5rem}\
-figcaption{font-size:.8rem;color:#57606a;max-width:560px}svg{display:block;max-width:100%;height:auto}";
+.figures{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}figure{margin:0;border:1px solid #d0d7de;padding:.5rem;display:table}\
+figcaption{display:table-caption;caption-side:bottom;font-size:.8rem;color:#57606a;padding:.4rem .5rem;border:1px solid #d0d7de;border-top:0}\
+figcaption p{margin:.3rem 0 0}svg{display:block;max-width:100%;height:auto}";
 
 /// The report as one self-contained HTML page with inline SVG figures.
 pub struct HtmlExporter {

@@ -96,6 +96,9 @@ impl Markup for Markdown {
                 escape(&f.title),
                 f.file_name
             ));
+            for c in &f.caption {
+                s.push_str(&format!("{}\n\n", escape(c)));
+            }
         }
         s
     }

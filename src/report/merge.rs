@@ -36,13 +36,14 @@ pub struct Column {
 }
 
 impl Column {
-    /// Column id with the software-adapter mark, as shown in table headings.
-    pub fn heading(&self) -> String {
+    /// Column id, device name and the software-adapter mark, as plot titles and legends show
+    /// a column: `vm/gpu0: NVIDIA H100 80GB HBM3`.
+    pub fn describe(&self) -> String {
+        let mut s = format!("{}: {}", self.id, self.device.name);
         if self.software_adapter {
-            format!("{} (software adapter)", self.id)
-        } else {
-            self.id.clone()
+            s.push_str(" (software adapter)");
         }
+        s
     }
 }
 

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::cost::{self, CostOptions, CostReport, CostRow, Precision};
 use crate::results;
 use document::Figure;
 pub use merge::{MergedReport, merge};
@@ -102,7 +103,9 @@ pub fn execute(opts: &ReportOptions, stdout: &mut dyn Write) -> Result<()> {
         _ => None,
     };
     let figures = if opts.format == ReportFormat::Html || plot_dir.is_some() {
-        figures(&report)?
+        let priced = cost::compute(&cost_options(opts.files.clone()))
+            .context("could not price tokens for the report's cost chart")?;
+        figures(&report, Some(&priced))?
     } else {
         Vec::new()
     };
@@ -194,10 +197,33 @@ fn slug(s: &str) -> String {
     if out.is_empty() { "x".into() } else { out }
 }
 
-/// The report's plots: one roofline per device column, then one latency distribution per
-/// workload (a line per device that has a valid result).
-pub fn figures(report: &MergedReport) -> Result<Vec<Figure>> {
+/// The settings of the report's cost chart: those `accelbench cost` uses when given only
+/// results files (its default model, batch, sequence lengths and precision, the embedded
+/// pricing table, no price for local devices), so the chart and `accelbench cost RUN.json...`
+/// agree.
+pub fn cost_options(files: Vec<PathBuf>) -> CostOptions {
+    CostOptions {
+        files,
+        model: "llama-3.1-8b".into(),
+        batch: 1,
+        prompt_tokens: 512,
+        output_tokens: 256,
+        precision: Precision::Bf16,
+        pricing: None,
+        instance: None,
+        price_per_hour: None,
+        list: false,
+        format: cost::CostFormat::Table,
+    }
+}
+
+/// The report's plots: the cost chart when `cost` is given, one roofline per device column,
+/// then one latency distribution per workload (a line per device that has a valid result).
+pub fn figures(report: &MergedReport, cost: Option<&CostReport>) -> Result<Vec<Figure>> {
     let mut out = Vec::new();
+    if let Some(c) = cost {
+        out.push(cost_figure(c, report)?);
+    }
     for (c, col) in report.columns.iter().enumerate() {
         let points: Vec<svg::RooflinePoint> = report
             .workloads
@@ -212,7 +238,7 @@ pub fn figures(report: &MergedReport) -> Result<Vec<Figure>> {
                 })
             })
             .collect();
-        let title = format!("Roofline: {} ({})", col.heading(), col.device.name);
+        let title = format!("Roofline: {}", col.describe());
         let svg = svg::roofline(
             &title,
             col.device.peak_gflops,
@@ -222,6 +248,7 @@ pub fn figures(report: &MergedReport) -> Result<Vec<Figure>> {
         out.push(Figure {
             file_name: format!("roofline-{:02}-{}.svg", c + 1, slug(&col.id.to_lowercase())),
             title,
+            caption: Vec::new(),
             svg,
         });
     }
@@ -239,7 +266,7 @@ pub fn figures(report: &MergedReport) -> Result<Vec<Figure>> {
             let points = svg::percentile_points(&h);
             if !points.is_empty() {
                 series.push(svg::LatencySeries {
-                    label: report.columns[c].heading(),
+                    label: report.columns[c].describe(),
                     points,
                 });
             }
@@ -251,8 +278,189 @@ pub fn figures(report: &MergedReport) -> Result<Vec<Figure>> {
         out.push(Figure {
             file_name: format!("latency-{:02}-{}.svg", i + 1, slug(&w.label.to_lowercase())),
             title: format!("Latency distribution: {}", w.label),
+            caption: Vec::new(),
             svg,
         });
     }
     Ok(out)
+}
+
+/// How a cost row's bar is labelled: `measured` for a local device, `projected: cloud GPU` or
+/// `projected: custom silicon` for a cloud instance.
+fn cost_kind(row: &CostRow) -> String {
+    match (row.basis.as_str(), row.kind.as_str()) {
+        ("measured", _) => "measured (local device)".into(),
+        (_, "gpu") => "projected: cloud GPU".into(),
+        (_, "custom") => "projected: custom silicon".into(),
+        (basis, kind) => format!("{basis}: {kind}"),
+    }
+}
+
+fn cost_label(row: &CostRow) -> String {
+    if row.basis == "measured" {
+        format!("{} ({})", row.instance, row.accelerator)
+    } else {
+        format!("{} ({}x {})", row.instance, row.chips, row.accelerator)
+    }
+}
+
+/// `1.23`, `45.6`, `789`.
+fn tokens_per_s(v: f64) -> String {
+    document::format_value(v)
+}
+
+/// The cost-per-token bar chart: one bar per priced row of `cost` (measured local devices and
+/// projected cloud instances), and a caption that states the model, batch, sequence lengths,
+/// precision and efficiencies behind the bars, and names every row that has no bar and why.
+/// Prices are never invented: a row without one is listed, not drawn.
+pub fn cost_figure(cost: &CostReport, report: &MergedReport) -> Result<Figure> {
+    let mut bars = Vec::new();
+    let mut unpriced_local = Vec::new();
+    let mut not_drawn = Vec::new();
+    for r in &cost.rows {
+        let label = cost_label(r);
+        match (r.fits, r.usd_per_m_output) {
+            (true, Some(usd)) if usd.is_finite() && usd >= 0.0 => bars.push(svg::CostBar {
+                label,
+                usd_per_m_output: usd,
+                kind: cost_kind(r),
+            }),
+            _ if r.basis == "measured" => match r.decode_tokens_per_s {
+                Some(t) if r.usd_per_hour.is_none() => {
+                    let how: Vec<&str> = r
+                        .notes
+                        .iter()
+                        .filter_map(|n| n.strip_prefix("decode: "))
+                        .collect();
+                    let how = if how.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", how.join(", "))
+                    };
+                    unpriced_local.push(format!(
+                        "{label} at {} output tokens/s{how}",
+                        tokens_per_s(t)
+                    ));
+                }
+                Some(_) => not_drawn.push(format!("{label}: no price per token")),
+                None => not_drawn.push(format!(
+                    "{label}: no decode_step result, so no output-token rate"
+                )),
+            },
+            (false, _) => not_drawn.push(format!(
+                "{label}: weights and KV cache do not fit in its memory"
+            )),
+            _ => not_drawn.push(format!("{label}: no sourced price in the pricing table")),
+        }
+    }
+    let title = format!(
+        "Cost per million output tokens: {}, batch {}",
+        cost.model, cost.batch
+    );
+    let svg = svg::cost_per_token(&title, &bars)?;
+
+    let mut caption = vec![format!(
+        "{} at batch {}, {} prompt + {} output tokens, {} weights; US$ per 1M output tokens = price per hour / (decode tokens/s x 3600) x 1e6, as accelbench cost computes it (run it for input-token prices, ranges and sources).",
+        cost.model,
+        cost.batch,
+        cost.prompt_tokens,
+        cost.output_tokens,
+        cost.precision.name()
+    )];
+    if cost
+        .rows
+        .iter()
+        .any(|r| r.basis == "measured" && r.usd_per_m_output.is_some())
+    {
+        caption.push(
+            "Measured bars: a local device's decode_step throughput from the results files, batch 1, at the price per hour given for it."
+                .into(),
+        );
+    }
+    // Efficiency (fraction of peak) behind the projected rows, with the accelerators using it
+    // when they differ.
+    let mut sources: Vec<(&str, Vec<&str>)> = Vec::new();
+    for r in cost.rows.iter().filter(|r| r.basis == "projected") {
+        match sources
+            .iter_mut()
+            .find(|(s, _)| *s == r.efficiency_source.as_str())
+        {
+            Some((_, accs)) => accs.push(&r.accelerator),
+            None => sources.push((&r.efficiency_source, vec![&r.accelerator])),
+        }
+    }
+    if !sources.is_empty() {
+        let efficiency = if sources.len() == 1 {
+            format!("Efficiency (fraction of peak reached): {}.", sources[0].0)
+        } else {
+            // The largest group reads as "every other accelerator", named last.
+            sources.sort_by_key(|(_, accs)| accs.len());
+            let last = sources.len() - 1;
+            let parts: Vec<String> = sources
+                .iter()
+                .enumerate()
+                .map(|(i, (s, accs))| {
+                    if i == last {
+                        format!("every other accelerator: {s}")
+                    } else {
+                        format!("{}: {s}", accs.join(", "))
+                    }
+                })
+                .collect();
+            format!(
+                "Efficiency (fraction of peak reached): {}.",
+                parts.join("; ")
+            )
+        };
+        caption.push(format!(
+            "Projected bars: roofline projection, not a measurement, for the smallest instance of each accelerator that holds the weights and KV cache, at on-demand list prices (dates and sources: accelbench cost --list). {efficiency}"
+        ));
+    }
+    if !unpriced_local.is_empty() {
+        caption.push(format!(
+            "No bar for local devices without a price per hour (none is assumed; give one with accelbench cost --price-per-hour USD): {}.",
+            unpriced_local.join("; ")
+        ));
+    }
+    if !not_drawn.is_empty() {
+        caption.push(format!("Also not drawn: {}.", not_drawn.join("; ")));
+    }
+    let unmeasured: Vec<String> = report
+        .columns
+        .iter()
+        .filter(|c| !c.software_adapter)
+        .filter(|c| {
+            let host = &report.sources[c.source].host.hostname;
+            let instance = format!("{host}:{}", c.device.id);
+            !cost
+                .rows
+                .iter()
+                .any(|r| r.basis == "measured" && r.instance == instance)
+        })
+        .map(|c| c.id.clone())
+        .collect();
+    if !unmeasured.is_empty() {
+        caption.push(format!(
+            "Not priced, no valid decode_step or GEMM result to turn into tokens/s: {}.",
+            unmeasured.join(", ")
+        ));
+    }
+    let software: Vec<String> = report
+        .columns
+        .iter()
+        .filter(|c| c.software_adapter)
+        .map(|c| c.id.clone())
+        .collect();
+    if !software.is_empty() {
+        caption.push(format!(
+            "Software adapters are never priced (their speed is CPU emulation, not GPU speed): {}.",
+            software.join(", ")
+        ));
+    }
+    Ok(Figure {
+        title,
+        caption,
+        file_name: "cost-per-token.svg".into(),
+        svg,
+    })
 }

@@ -3,6 +3,9 @@
 //!
 //! Text is drawn as SVG `<text>` elements (plotters' built-in font estimate, no font files),
 //! and plotters escapes every label, so names from results files cannot inject markup.
+//!
+//! Every plot has a header strip (title, then the legend wrapped into rows) above its plotting
+//! area, so a legend never covers data however the data falls.
 
 use std::ops::Range;
 
@@ -13,7 +16,8 @@ use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-/// Colour-blind-safe palette (Okabe-Ito), cycled.
+/// Colour-blind-safe palette (Okabe-Ito), cycled; the pale yellow last, as it is the hardest
+/// to see on white.
 const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 114, 178),
     RGBColor(230, 159, 0),
@@ -21,8 +25,19 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(204, 121, 167),
     RGBColor(86, 180, 233),
     RGBColor(213, 94, 0),
-    RGBColor(240, 228, 66),
     RGBColor(0, 0, 0),
+    RGBColor(240, 228, 66),
+];
+
+/// Kernels in suite order: a kernel has the same colour on every roofline.
+const KERNEL_ORDER: [&str; 7] = [
+    "gemm",
+    "gemv",
+    "softmax",
+    "rmsnorm",
+    "decode_attention",
+    "stream_triad",
+    "decode_step",
 ];
 
 /// Colour of the `i`-th series.
@@ -31,6 +46,148 @@ fn colour(i: usize) -> RGBColor {
 }
 
 const FONT: &str = "sans-serif";
+/// Font sizes as plotters takes them; its SVG backend writes them at 0.8x (11.3 and 14.5 px).
+const LABEL_PT: f64 = 14.0;
+const TITLE_PT: f64 = 18.0;
+
+/// How a legend entry marks its series.
+#[derive(Debug, Clone, Copy)]
+enum Marker {
+    Line,
+    Dot,
+    Swatch,
+}
+
+struct LegendEntry {
+    label: String,
+    colour: RGBColor,
+    marker: Marker,
+}
+
+const TITLE_PX: u32 = 34;
+const TITLE_LINE_PX: u32 = 19;
+const LEGEND_ROW_PX: u32 = 20;
+const LEGEND_LEFT_PX: i32 = 16;
+
+/// Width of a legend entry: marker, gap, label (a generous estimate for 11 px sans-serif, so
+/// entries never run into each other), spacing.
+fn legend_entry_px(label: &str) -> i32 {
+    22 + (label.chars().count() as f64 * 7.0).ceil() as i32 + 18
+}
+
+/// Entries (by index) wrapped into rows that fit `width` pixels.
+fn legend_rows(entries: &[LegendEntry], width: u32) -> Vec<Vec<usize>> {
+    let avail = width as i32 - 2 * LEGEND_LEFT_PX;
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut x = 0;
+    for (i, e) in entries.iter().enumerate() {
+        let w = legend_entry_px(&e.label);
+        if !row.is_empty() && x + w > avail {
+            rows.push(std::mem::take(&mut row));
+            x = 0;
+        }
+        row.push(i);
+        x += w;
+    }
+    if !row.is_empty() {
+        rows.push(row);
+    }
+    rows
+}
+
+/// The title broken at spaces into lines that fit `width` pixels (a generous estimate of
+/// 8 px per character); a word longer than a line is cut.
+fn title_lines(title: &str, width: u32) -> Vec<String> {
+    let max = ((width as usize).saturating_sub(24) / 8).max(10);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in title.split_whitespace() {
+        let mut word: String = word.to_string();
+        while word.chars().count() > max {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            let head: String = word.chars().take(max).collect();
+            word = word.chars().skip(max).collect();
+            lines.push(head);
+        }
+        if line.is_empty() {
+            line = word;
+        } else if line.chars().count() + 1 + word.chars().count() <= max {
+            line.push(' ');
+            line.push_str(&word);
+        } else {
+            lines.push(std::mem::replace(&mut line, word));
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Height of the header strip: `title_lines` lines of title and `legend_rows` rows of legend.
+fn header_px(title_lines: usize, legend_rows: usize) -> u32 {
+    TITLE_PX
+        + title_lines.saturating_sub(1) as u32 * TITLE_LINE_PX
+        + legend_rows as u32 * LEGEND_ROW_PX
+        + if legend_rows > 0 { 6 } else { 0 }
+}
+
+/// Draw the title lines centred at the top of `area`, then the legend rows below them.
+fn draw_header(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    title: &[String],
+    entries: &[LegendEntry],
+    rows: &[Vec<usize>],
+    what: &str,
+) -> Result<()> {
+    let err = |e| plot_error(what, e);
+    let (w, _) = area.dim_in_pixel();
+    for (i, line) in title.iter().enumerate() {
+        area.draw(&Text::new(
+            line.clone(),
+            (w as i32 / 2, 8 + (i as u32 * TITLE_LINE_PX) as i32),
+            TextStyle::from((FONT, TITLE_PT).into_font()).pos(Pos::new(HPos::Center, VPos::Top)),
+        ))
+        .map_err(err)?;
+    }
+    let legend_top = TITLE_PX + title.len().saturating_sub(1) as u32 * TITLE_LINE_PX;
+    for (r, row) in rows.iter().enumerate() {
+        let y = (legend_top + r as u32 * LEGEND_ROW_PX + LEGEND_ROW_PX / 2) as i32;
+        let mut x = LEGEND_LEFT_PX;
+        for &i in row {
+            let e = &entries[i];
+            match e.marker {
+                Marker::Line => area
+                    .draw(&PathElement::new(
+                        vec![(x, y), (x + 16, y)],
+                        e.colour.stroke_width(2),
+                    ))
+                    .map_err(err)?,
+                Marker::Dot => area
+                    .draw(&Circle::new((x + 8, y), 4, e.colour.filled()))
+                    .map_err(err)?,
+                Marker::Swatch => area
+                    .draw(&Rectangle::new(
+                        [(x + 2, y - 5), (x + 14, y + 5)],
+                        e.colour.filled(),
+                    ))
+                    .map_err(err)?,
+            }
+            area.draw(&Text::new(
+                e.label.clone(),
+                (x + 22, y),
+                TextStyle::from((FONT, LABEL_PT).into_font())
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(err)?;
+            x += legend_entry_px(&e.label);
+        }
+    }
+    Ok(())
+}
 
 fn plot_error(what: &str, e: impl std::fmt::Display) -> anyhow::Error {
     anyhow!("could not draw the {what} plot: {e}")
@@ -144,18 +301,35 @@ pub fn latency_percentiles(title: &str, series: &[LatencySeries]) -> Result<Stri
         k *= 10.0;
     }
     let x = (1f64..x_max).log_scale().with_key_points(keys);
+    let width = 560;
+    let entries: Vec<LegendEntry> = series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| LegendEntry {
+            label: s.label.clone(),
+            colour: colour(i),
+            marker: Marker::Line,
+        })
+        .collect();
+    let rows = legend_rows(&entries, width);
+    let title_lines = title_lines(title, width);
+    let header = header_px(title_lines.len(), rows.len());
     let mut buf = String::new();
     {
-        let root = SVGBackend::with_string(&mut buf, (560, 340)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut buf, (width, header + 300)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| plot_error("latency", e))?;
         if all.is_empty() {
-            draw_empty(&root, title, "no valid samples to plot")?;
-        } else if min_ns.is_finite() && max_ns / min_ns > 20.0 {
-            let y = (min_ns / div * 0.8..max_ns / div * 1.25).log_scale();
-            latency_chart(&root, title, series, x, y, div, unit)?;
+            draw_empty(&root, &title_lines, "no valid samples to plot")?;
         } else {
-            let y = 0f64..(max_ns / div * 1.08);
-            latency_chart(&root, title, series, x, y, div, unit)?;
+            let (top, body) = root.split_vertically(header);
+            draw_header(&top, &title_lines, &entries, &rows, "latency")?;
+            if min_ns.is_finite() && max_ns / min_ns > 20.0 {
+                let y = (min_ns / div * 0.8..max_ns / div * 1.25).log_scale();
+                latency_chart(&body, series, x, y, div, unit)?;
+            } else {
+                let y = 0f64..(max_ns / div * 1.08);
+                latency_chart(&body, series, x, y, div, unit)?;
+            }
         }
         root.present().map_err(|e| plot_error("latency", e))?;
     }
@@ -163,8 +337,7 @@ pub fn latency_percentiles(title: &str, series: &[LatencySeries]) -> Result<Stri
 }
 
 fn latency_chart<X, Y>(
-    root: &DrawingArea<SVGBackend<'_>, Shift>,
-    title: &str,
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
     series: &[LatencySeries],
     x: X,
     y: Y,
@@ -178,11 +351,11 @@ where
     Y::CoordDescType: ValueFormatter<f64>,
 {
     let err = |e| plot_error("latency", e);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 15))
+    let mut chart = ChartBuilder::on(area)
         .margin(12)
+        .margin_top(4)
         .x_label_area_size(42)
-        .y_label_area_size(58)
+        .y_label_area_size(66)
         .build_cartesian_2d(x, y)
         .map_err(err)?;
     chart
@@ -192,43 +365,35 @@ where
         .x_label_formatter(&|v| percentile_label(*v))
         .y_label_formatter(&|v| tick(*v))
         .light_line_style(TRANSPARENT)
-        .label_style((FONT, 12))
+        .label_style((FONT, LABEL_PT))
         .draw()
         .map_err(err)?;
     for (i, s) in series.iter().enumerate() {
-        let c = colour(i);
         chart
             .draw_series(LineSeries::new(
                 s.points.iter().map(|&(p, ns)| (1.0 / (1.0 - p), ns / div)),
-                c.stroke_width(2),
+                colour(i).stroke_width(2),
             ))
-            .map_err(err)?
-            .label(s.label.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
+            .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 12))
-        .draw()
-        .map_err(err)?;
     Ok(())
 }
 
-fn draw_empty(root: &DrawingArea<SVGBackend<'_>, Shift>, title: &str, why: &str) -> Result<()> {
+/// A plot without data: its title and, in the middle, why there is nothing to draw.
+fn draw_empty(
+    root: &DrawingArea<SVGBackend<'_>, Shift>,
+    title: &[String],
+    why: &str,
+) -> Result<()> {
     let (w, h) = root.dim_in_pixel();
-    root.draw(&Text::new(
-        title.to_string(),
-        (12, 12),
-        (FONT, 15).into_font(),
-    ))
-    .map_err(|e| plot_error("empty", e))?;
+    draw_header(root, title, &[], &[], "empty")?;
     root.draw(&Text::new(
         why.to_string(),
-        (w as i32 / 4, h as i32 / 2),
-        (FONT, 13).into_font().color(&RGBColor(87, 96, 106)),
+        (w as i32 / 2, h as i32 / 2),
+        (FONT, LABEL_PT)
+            .into_font()
+            .color(&RGBColor(87, 96, 106))
+            .pos(Pos::new(HPos::Center, VPos::Center)),
     ))
     .map_err(|e| plot_error("empty", e))?;
     Ok(())
@@ -242,6 +407,15 @@ pub struct RooflinePoint {
     /// FLOP per byte of compulsory traffic.
     pub intensity_flop_per_byte: f64,
     pub gflops: f64,
+}
+
+/// Colour index of a roofline group: kernels of the suite by their place in [`KERNEL_ORDER`]
+/// (the same colour on every device's plot), other groups after them in order of appearance.
+fn group_colour_index(group: &str, others: &[&str]) -> usize {
+    match KERNEL_ORDER.iter().position(|k| *k == group) {
+        Some(i) => i,
+        None => KERNEL_ORDER.len() + others.iter().position(|g| *g == group).unwrap_or(0),
+    }
 }
 
 /// Roofline of one device: measured points against min(peak compute, peak bandwidth x
@@ -268,27 +442,75 @@ pub fn roofline(
     ai.extend(ridge);
     let mut perf: Vec<f64> = pts.iter().map(|p| p.gflops).collect();
     perf.extend(peak_gflops);
+
+    // Legend: the roof, then one entry per kernel in suite order.
+    let grey = RGBColor(87, 96, 106);
+    let mut entries = Vec::new();
+    if peak_gflops.is_some() || peak_gbps.is_some() {
+        let mut parts = Vec::new();
+        if let Some(b) = peak_gbps {
+            parts.push(format!("bandwidth {} GB/s", tick(b)));
+        }
+        if let Some(f) = peak_gflops {
+            parts.push(format!("compute {} GFLOP/s", tick(f)));
+        }
+        entries.push(LegendEntry {
+            label: format!("roof: {}", parts.join(", ")),
+            colour: grey,
+            marker: Marker::Line,
+        });
+    }
+    let mut groups: Vec<&str> = Vec::new();
+    for p in &pts {
+        if !groups.contains(&p.group.as_str()) {
+            groups.push(&p.group);
+        }
+    }
+    let others: Vec<&str> = groups
+        .iter()
+        .copied()
+        .filter(|g| !KERNEL_ORDER.contains(g))
+        .collect();
+    groups.sort_by_key(|g| group_colour_index(g, &others));
+    for g in &groups {
+        entries.push(LegendEntry {
+            label: g.to_string(),
+            colour: colour(group_colour_index(g, &others)),
+            marker: Marker::Dot,
+        });
+    }
+    let width = 640;
+    let rows = legend_rows(&entries, width);
+    let title_lines = title_lines(title, width);
+    let header = header_px(title_lines.len(), rows.len());
+
     let mut buf = String::new();
     {
-        let root = SVGBackend::with_string(&mut buf, (640, 420)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut buf, (width, header + 360)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         if ai.is_empty() || perf.is_empty() {
-            draw_empty(&root, title, "no valid results and no peak figures to plot")?;
+            draw_empty(
+                &root,
+                &title_lines,
+                "no valid results and no peak figures to plot",
+            )?;
             root.present().map_err(err)?;
             drop(root);
             return Ok(buf);
         }
+        let (top, body) = root.split_vertically(header);
+        draw_header(&top, &title_lines, &entries, &rows, "roofline")?;
         let x_range = padded_log_range(&ai, 4.0);
         let mut y_vals = perf.clone();
         if let Some(b) = peak_gbps {
             y_vals.push((b * x_range.start).min(peak_gflops.unwrap_or(f64::INFINITY)));
         }
         let y_range = padded_log_range(&y_vals, 3.0);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 15))
+        let mut chart = ChartBuilder::on(&body)
             .margin(12)
+            .margin_top(4)
             .x_label_area_size(42)
-            .y_label_area_size(62)
+            .y_label_area_size(70)
             .build_cartesian_2d(x_range.clone().log_scale(), y_range.clone().log_scale())
             .map_err(err)?;
         chart
@@ -298,7 +520,7 @@ pub fn roofline(
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&|v| tick(*v))
             .light_line_style(TRANSPARENT)
-            .label_style((FONT, 12))
+            .label_style((FONT, LABEL_PT))
             .draw()
             .map_err(err)?;
         // The roof, sampled densely enough to look straight on a log axis.
@@ -317,58 +539,30 @@ pub fn roofline(
                 .filter_map(|x| roof(x).map(|y| (x, y)))
                 .filter(|(_, y)| *y >= y_range.start && *y <= y_range.end)
                 .collect();
-            let mut parts = Vec::new();
-            if let Some(b) = peak_gbps {
-                parts.push(format!("bandwidth {} GB/s", tick(b)));
-            }
-            if let Some(f) = peak_gflops {
-                parts.push(format!("compute {} GFLOP/s", tick(f)));
-            }
-            let grey = RGBColor(87, 96, 106);
             chart
                 .draw_series(LineSeries::new(line, grey.stroke_width(2)))
-                .map_err(err)?
-                .label(format!("roof: {}", parts.join(", ")))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], grey.stroke_width(2))
-                });
+                .map_err(err)?;
         }
-        let mut groups: Vec<&str> = Vec::new();
-        for p in &pts {
-            if !groups.contains(&p.group.as_str()) {
-                groups.push(&p.group);
-            }
-        }
-        for (i, g) in groups.iter().enumerate() {
-            let c = colour(i);
+        for g in &groups {
+            let c = colour(group_colour_index(g, &others));
             chart
                 .draw_series(
                     pts.iter()
                         .filter(|p| p.group == *g)
                         .map(|p| Circle::new((p.intensity_flop_per_byte, p.gflops), 4, c.filled())),
                 )
-                .map_err(err)?
-                .label(*g)
-                .legend(move |(x, y)| Circle::new((x + 8, y), 4, c.filled()));
+                .map_err(err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .label_font((FONT, 12))
-            .draw()
-            .map_err(err)?;
         if peak_gflops.is_none() || peak_gbps.is_none() {
             let missing = match (peak_gflops, peak_gbps) {
                 (None, None) => "no peak figures in the results file: no roof drawn",
                 (None, Some(_)) => "peak compute unknown: only the bandwidth roof is drawn",
                 _ => "peak bandwidth unknown: only the compute roof is drawn",
             };
-            root.draw(&Text::new(
+            body.draw(&Text::new(
                 missing,
-                (75, 40),
-                (FONT, 12).into_font().color(&RGBColor(130, 7, 30)),
+                (80, 10),
+                (FONT, LABEL_PT).into_font().color(&RGBColor(130, 7, 30)),
             ))
             .map_err(err)?;
         }
@@ -407,32 +601,52 @@ pub fn cost_per_token(title: &str, rows: &[CostBar]) -> Result<String> {
         .filter(|r| r.usd_per_m_output.is_finite() && r.usd_per_m_output >= 0.0)
         .collect();
     let n = rows.len();
-    let height = 90 + 26 * n.max(1) as u32;
-    let longest = rows
+    let mut kinds: Vec<&str> = Vec::new();
+    for r in &rows {
+        if !kinds.contains(&r.kind.as_str()) {
+            kinds.push(&r.kind);
+        }
+    }
+    let entries: Vec<LegendEntry> = kinds
         .iter()
-        .map(|r| r.label.chars().count())
-        .max()
-        .unwrap_or(0);
-    let label_area = (longest as u32 * 7 + 16).clamp(60, 300);
+        .enumerate()
+        .map(|(k, kind)| LegendEntry {
+            label: kind.to_string(),
+            colour: colour(k),
+            marker: Marker::Swatch,
+        })
+        .collect();
+    let width = 760;
+    let legend = legend_rows(&entries, width);
+    let title_lines = title_lines(title, width);
+    let header = header_px(title_lines.len(), legend.len());
+    // Long labels are cut so the bars keep at least half the width.
+    let labels: Vec<String> = rows.iter().map(|r| shorten(&r.label, 54)).collect();
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let label_area = (longest as f64 * 7.2) as u32 + 20;
+    let label_area = label_area.clamp(60, 400);
     let mut buf = String::new();
     {
-        let root = SVGBackend::with_string(&mut buf, (760, height)).into_drawing_area();
+        let height = header + 64 + 26 * n.max(1) as u32;
+        let root = SVGBackend::with_string(&mut buf, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         if n == 0 {
-            draw_empty(&root, title, "no priced rows to plot")?;
+            draw_empty(&root, &title_lines, "no priced rows to plot")?;
             root.present().map_err(err)?;
             drop(root);
             return Ok(buf);
         }
+        let (top, body) = root.split_vertically(header);
+        draw_header(&top, &title_lines, &entries, &legend, "cost")?;
         let max = rows.iter().map(|r| r.usd_per_m_output).fold(0.0, f64::max);
         let x_max = if max > 0.0 { max * 1.3 } else { 1.0 };
-        let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 15))
+        let mut chart = ChartBuilder::on(&body)
             .margin(12)
+            .margin_top(4)
             .x_label_area_size(40)
             .y_label_area_size(label_area)
-            .build_cartesian_2d(0f64..x_max, (0..n).into_segmented())
+            // An integer range includes its end: 0..n-1 is n segments.
+            .build_cartesian_2d(0f64..x_max, (0..n - 1).into_segmented())
             .map_err(err)?;
         // Row i is drawn at n-1-i so the first row is on top.
         let label_of = |v: &SegmentValue<usize>| match v {
@@ -447,15 +661,9 @@ pub fn cost_per_token(title: &str, rows: &[CostBar]) -> Result<String> {
             .x_label_formatter(&|v| format!("${}", tick(*v)))
             .y_label_formatter(&label_of)
             .y_labels(n)
-            .label_style((FONT, 12))
+            .label_style((FONT, LABEL_PT))
             .draw()
             .map_err(err)?;
-        let mut kinds: Vec<&str> = Vec::new();
-        for r in &rows {
-            if !kinds.contains(&r.kind.as_str()) {
-                kinds.push(&r.kind);
-            }
-        }
         for (k, kind) in kinds.iter().enumerate() {
             let c = colour(k);
             chart
@@ -476,30 +684,32 @@ pub fn cost_per_token(title: &str, rows: &[CostBar]) -> Result<String> {
                             bar
                         }),
                 )
-                .map_err(err)?
-                .label(*kind)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+                .map_err(err)?;
         }
         chart
             .draw_series(rows.iter().enumerate().map(|(i, r)| {
                 Text::new(
                     format!(" ${}", money(r.usd_per_m_output)),
                     (r.usd_per_m_output, SegmentValue::CenterOf(n - 1 - i)),
-                    TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+                    TextStyle::from((FONT, LABEL_PT).into_font())
+                        .pos(Pos::new(HPos::Left, VPos::Center)),
                 )
             }))
-            .map_err(err)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .label_font((FONT, 12))
-            .draw()
             .map_err(err)?;
         root.present().map_err(err)?;
     }
     Ok(buf)
+}
+
+/// `s` cut to at most `max` characters, ending in an ellipsis when cut.
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
 }
 
 /// `$0.0123`, `$1.23`, `$1234`.
@@ -539,6 +749,18 @@ mod tests {
         assert!(pts.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1));
         let last = pts.last().unwrap();
         assert!((last.1 - 10_000.0).abs() / 10_000.0 < 1e-3, "{last:?}");
+    }
+
+    #[test]
+    fn long_titles_wrap_at_spaces_and_cut_only_overlong_words() {
+        assert_eq!(title_lines("short title", 560), ["short title"]);
+        let long = "decode_step context=1024 ffn=8192 head_dim=64 hidden=2048 kv_heads=8 layers=16 model=llama-3.2-1b q_heads=32 f32";
+        let lines = title_lines(long, 560);
+        assert!(lines.len() >= 2, "{lines:?}");
+        assert!(lines.iter().all(|l| l.chars().count() <= 67), "{lines:?}");
+        assert_eq!(lines.join(" "), long);
+        let word = "x".repeat(150);
+        assert_eq!(title_lines(&word, 560).concat(), word);
     }
 
     #[test]
