@@ -353,11 +353,13 @@ impl Backend for CpuBackend {
                 Box::new(Runner { ctx, kernel })
             }
             &Kernel::Softmax { rows, cols } => {
-                let kernel = SoftmaxKernel::new(b, rows as usize, cols as usize);
+                let kernel =
+                    RowwiseKernel::new(RowOp::Softmax, &b[0], rows as usize, cols as usize);
                 Box::new(Runner { ctx, kernel })
             }
             &Kernel::RmsNorm { rows, cols } => {
-                let kernel = RmsNormKernel::new(b, rows as usize, cols as usize);
+                let op = RowOp::RmsNorm(b[1].clone());
+                let kernel = RowwiseKernel::new(op, &b[0], rows as usize, cols as usize);
                 Box::new(Runner { ctx, kernel })
             }
             Kernel::DecodeAttention(a) => {
@@ -1053,17 +1055,27 @@ fn gemv(ctx: Ctx<'_>, w: &[f32], x: &[f32], residual: Option<&[f32]>, y: &mut [f
     });
 }
 
-struct SoftmaxKernel {
+/// What a [`RowwiseKernel`] does to each row.
+enum RowOp {
+    Softmax,
+    /// RMSNorm with this gain.
+    RmsNorm(Vec<f32>),
+}
+
+/// Softmax or RMSNorm over each row of `[rows, cols]`, blocks of rows split across the pool.
+struct RowwiseKernel {
+    op: RowOp,
     x: Vec<f32>,
     y: Vec<f32>,
     rows: usize,
     cols: usize,
 }
 
-impl SoftmaxKernel {
-    fn new(b: &[Vec<f32>], rows: usize, cols: usize) -> Self {
-        SoftmaxKernel {
-            x: b[0].clone(),
+impl RowwiseKernel {
+    fn new(op: RowOp, x: &[f32], rows: usize, cols: usize) -> Self {
+        RowwiseKernel {
+            op,
+            x: x.to_vec(),
             y: vec![0.0; rows * cols],
             rows,
             cols,
@@ -1071,44 +1083,16 @@ impl SoftmaxKernel {
     }
 }
 
-impl CpuKernel for SoftmaxKernel {
+impl CpuKernel for RowwiseKernel {
     fn run(&mut self, ctx: Ctx<'_>) {
-        let (x, cols) = (&self.x, self.cols);
+        let (op, x, cols) = (&self.op, &self.x, self.cols);
         let chunk = task_len(self.rows, ctx.threads, 1, cols);
         par_chunks(ctx, &mut self.y, chunk, |i0, y| {
-            softmax_rows(ctx.isa, &x[i0..i0 + y.len()], y, cols);
-        });
-    }
-
-    fn output(&self) -> &[f32] {
-        &self.y
-    }
-}
-
-struct RmsNormKernel {
-    x: Vec<f32>,
-    g: Vec<f32>,
-    y: Vec<f32>,
-    rows: usize,
-}
-
-impl RmsNormKernel {
-    fn new(b: &[Vec<f32>], rows: usize, cols: usize) -> Self {
-        RmsNormKernel {
-            x: b[0].clone(),
-            g: b[1].clone(),
-            y: vec![0.0; rows * cols],
-            rows,
-        }
-    }
-}
-
-impl CpuKernel for RmsNormKernel {
-    fn run(&mut self, ctx: Ctx<'_>) {
-        let (x, g) = (&self.x, &self.g);
-        let chunk = task_len(self.rows, ctx.threads, 1, g.len());
-        par_chunks(ctx, &mut self.y, chunk, |i0, y| {
-            rmsnorm_rows(ctx.isa, &x[i0..i0 + y.len()], g, y);
+            let x = &x[i0..i0 + y.len()];
+            match op {
+                RowOp::Softmax => softmax_rows(ctx.isa, x, y, cols),
+                RowOp::RmsNorm(g) => rmsnorm_rows(ctx.isa, x, g, y),
+            }
         });
     }
 
