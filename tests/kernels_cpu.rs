@@ -220,3 +220,20 @@ fn devices_report_simd_and_a_peak_with_its_derivation() {
         None => assert!(how.contains("not estimated"), "{how}"),
     }
 }
+
+#[test]
+fn attention_shapes_it_cannot_run_are_reported_unsupported() {
+    let cpu = CpuBackend::new(1, "test cpu".into()).unwrap();
+    let why = cpu
+        .unsupported(&attention(8, 3, 2, 4))
+        .expect("3 / 2 heads");
+    assert!(why.contains("multiple of kv_heads"), "{why}");
+    let why = cpu
+        .unsupported(&attention(0, 4, 2, 4))
+        .expect("empty context");
+    assert!(why.contains("at least 1"), "{why}");
+    let why = cpu
+        .unsupported(&decode_step(tiny_model(), 0))
+        .expect("empty context");
+    assert!(why.contains("at least 1"), "{why}");
+}

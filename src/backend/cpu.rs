@@ -311,15 +311,18 @@ impl Backend for CpuBackend {
         if w.dtype != Dtype::F32 {
             return Some(format!("the CPU backend runs f32 only, not {}", w.dtype));
         }
-        if let Kernel::DecodeAttention(a) = &w.kernel
-            && (a.kv_heads == 0 || !a.q_heads.is_multiple_of(a.kv_heads))
-        {
-            return Some("q_heads must be a multiple of kv_heads".into());
+        let (q_heads, kv_heads, context) = match &w.kernel {
+            Kernel::DecodeAttention(a) => (a.q_heads, a.kv_heads, a.context),
+            Kernel::DecodeStep { model, context } => (model.q_heads, model.kv_heads, *context),
+            _ => return None,
+        };
+        if kv_heads == 0 || !q_heads.is_multiple_of(kv_heads) {
+            return Some(format!(
+                "q_heads ({q_heads}) must be a multiple of kv_heads ({kv_heads})"
+            ));
         }
-        if let Kernel::DecodeStep { model, .. } = &w.kernel
-            && (model.kv_heads == 0 || !model.q_heads.is_multiple_of(model.kv_heads))
-        {
-            return Some("the model's q_heads must be a multiple of kv_heads".into());
+        if context == 0 {
+            return Some("attention needs a context of at least 1 position".into());
         }
         None
     }
