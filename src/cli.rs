@@ -131,8 +131,10 @@ pub struct CostArgs {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
+    /// Baseline results file, or a directory of replicate runs (every *.json in it).
     #[arg(value_name = "BASELINE.json")]
     pub baseline: PathBuf,
+    /// Candidate results file, or a directory of replicate runs.
     #[arg(value_name = "CANDIDATE.json")]
     pub candidate: PathBuf,
     /// Noise threshold, percent: smaller changes are never flagged.

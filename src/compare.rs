@@ -201,6 +201,9 @@ pub struct Comparison {
     pub regressed: bool,
     /// Things a reader should know (different hosts, settings, partial files).
     pub notes: Vec<String>,
+    /// Present when either side is a directory of replicate runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicates: Option<Replicates>,
 }
 
 /// Verdict from the interval of the change (fractions, `0.05` = 5%) and the threshold.
@@ -450,7 +453,220 @@ pub fn compare_runs(
         summary,
         regressed,
         notes,
+        replicates: None,
     })
+}
+
+/// Replicate runs behind one side of a comparison (a directory of results files).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Replicates {
+    pub baseline_runs: usize,
+    pub candidate_runs: usize,
+    /// Workloads compared as numbers: the family the confidence level is corrected for.
+    pub workloads_compared: usize,
+    /// Per-workload two-sided confidence level after the Bonferroni correction.
+    pub per_workload_confidence: f64,
+}
+
+/// One side of a comparison: a results file, or every results file in a directory (replicate
+/// runs of the same build). Each entry is the file's path and its contents.
+pub fn load_side(path: &Path) -> Result<Vec<(PathBuf, RunResults)>> {
+    if !path.is_dir() {
+        return Ok(vec![(path.to_path_buf(), results::load(path)?)]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| anyhow::anyhow!("'{}': cannot list the directory: {e}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let runs = files
+        .iter()
+        .map(|f| Ok((f.clone(), results::load(f)?)))
+        .collect::<Result<Vec<_>>>()?;
+    if runs.is_empty() {
+        bail!(
+            "'{}' is a directory with no results files (*.json); expected a results file, or a directory of replicate runs",
+            path.display()
+        );
+    }
+    Ok(runs)
+}
+
+/// Compare two sides. With one file per side this is [`compare_runs`] (the stored samples of
+/// each workload are the units). With replicate runs on either side (directories), the units
+/// are the runs: each run contributes its median per workload, the change is the
+/// Hodges-Lehmann estimate over runs, and its interval is the Mann-Whitney interval over runs
+/// at a confidence level Bonferroni-corrected for the number of workloads, so that the chance
+/// of any false alarm in an A/A comparison stays near 5% however many workloads there are.
+/// Replicates see what a single run cannot: run-to-run noise (memory placement, clock and
+/// neighbours), which on a shared machine is far larger than the noise inside a run.
+pub fn compare_sides(
+    baseline: &[(PathBuf, RunResults)],
+    candidate: &[(PathBuf, RunResults)],
+    threshold_pct: f64,
+) -> Result<Comparison> {
+    let (b0, c0) = match (baseline.first(), candidate.first()) {
+        (Some(b), Some(c)) => (b, c),
+        _ => bail!("compare needs at least one results file on each side"),
+    };
+    let mut cmp = compare_runs(&b0.1, &b0.0, &c0.1, &c0.0, threshold_pct)?;
+    if baseline.len() == 1 && candidate.len() == 1 {
+        return Ok(cmp);
+    }
+    let threshold = threshold_pct / 100.0;
+    // Per run: key -> row.
+    let index = |runs: &[(PathBuf, RunResults)]| -> Vec<BTreeMap<Key, ResultRow>> {
+        runs.iter()
+            .map(|(_, run)| {
+                keyed_rows(run)
+                    .into_iter()
+                    .map(|(k, _, r)| (k, r.clone()))
+                    .collect()
+            })
+            .collect()
+    };
+    let (bix, cix) = (index(baseline), index(candidate));
+    let rows_of = |ix: &[BTreeMap<Key, ResultRow>], key: &Key| -> Vec<Option<ResultRow>> {
+        ix.iter().map(|m| m.get(key).cloned()).collect()
+    };
+    let all_valid = |rows: &[Option<ResultRow>]| {
+        rows.iter()
+            .all(|r| r.as_ref().is_some_and(|r| r.is_valid()))
+    };
+    let key_of = |w: &WorkloadComparison| -> Key {
+        (w.device_kind, w.device_name.clone(), w.workload.clone())
+    };
+    let both: Vec<usize> = cmp
+        .workloads
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.baseline.is_some() && w.candidate.is_some())
+        .map(|(i, _)| i)
+        .collect();
+    let compared = both
+        .iter()
+        .filter(|&&i| {
+            let k = key_of(&cmp.workloads[i]);
+            all_valid(&rows_of(&bix, &k)) && all_valid(&rows_of(&cix, &k))
+        })
+        .count()
+        .max(1);
+    let alpha = 1.0 - CONFIDENCE;
+    let per_workload = 1.0 - alpha / compared as f64;
+    let z = stats::normal_quantile(1.0 - alpha / (2.0 * compared as f64));
+    for &i in &both {
+        let key = key_of(&cmp.workloads[i]);
+        let (brows, crows) = (rows_of(&bix, &key), rows_of(&cix, &key));
+        let w = &mut cmp.workloads[i];
+        w.baseline = Some(replicate_side(&brows, baseline));
+        w.candidate = Some(replicate_side(&crows, candidate));
+        w.change = None;
+        w.verdict = match (all_valid(&brows), all_valid(&crows)) {
+            (true, false) => Verdict::NewFailure,
+            (false, false) => Verdict::StillFailing,
+            (false, true) => Verdict::Fixed,
+            (true, true) => {
+                let med = |rows: &[Option<ResultRow>], f: fn(&ResultRow) -> f64| -> Vec<f64> {
+                    rows.iter().flatten().map(f).collect()
+                };
+                let (b50, c50) = (med(&brows, |r| r.ns.p50), med(&crows, |r| r.ns.p50));
+                let (b99, c99) = (med(&brows, |r| r.ns.p99), med(&crows, |r| r.ns.p99));
+                let shift = stats::relative_change(&b50, &c50, z);
+                let ratio = |c: &[f64], b: &[f64]| 100.0 * (median(c) / median(b) - 1.0);
+                w.change = Some(Change {
+                    median_pct: 100.0 * shift.estimate,
+                    median_ci95_pct: [100.0 * shift.low, 100.0 * shift.high],
+                    p50_ratio_pct: ratio(&c50, &b50),
+                    p99_pct: ratio(&c99, &b99),
+                });
+                verdict_from_interval(shift.low, shift.high, threshold)
+            }
+        };
+    }
+    let mut summary = Summary::default();
+    for w in &cmp.workloads {
+        let slot = match w.verdict {
+            Verdict::Regression => &mut summary.regressions,
+            Verdict::Improvement => &mut summary.improvements,
+            Verdict::NoChange => &mut summary.no_change,
+            Verdict::NewFailure => &mut summary.new_failures,
+            Verdict::StillFailing => &mut summary.still_failing,
+            Verdict::Fixed => &mut summary.fixed,
+            Verdict::OnlyInBaseline => &mut summary.only_in_baseline,
+            Verdict::OnlyInCandidate => &mut summary.only_in_candidate,
+        };
+        *slot += 1;
+    }
+    cmp.summary = summary;
+    cmp.regressed = cmp.workloads.iter().any(|w| w.verdict.is_regression());
+    for (sum, runs) in [
+        (&mut cmp.baseline, baseline),
+        (&mut cmp.candidate, candidate),
+    ] {
+        if runs.len() > 1 {
+            let dir = runs[0].0.parent().unwrap_or(Path::new("."));
+            sum.path = format!("{} ({} runs)", dir.display(), runs.len());
+        }
+    }
+    cmp.rule = format!(
+        "runs are the units: regression when the whole interval of the change in median latency, over {} baseline and {} candidate runs, lies above +{threshold_pct}%, improvement when it lies below -{threshold_pct}%, otherwise no change; the interval's confidence is {:.2}% per workload (95% Bonferroni-corrected over {compared} workloads); a workload that verified in every baseline run and fails in a candidate run is a regression",
+        baseline.len(),
+        candidate.len(),
+        100.0 * per_workload
+    );
+    cmp.replicates = Some(Replicates {
+        baseline_runs: baseline.len(),
+        candidate_runs: candidate.len(),
+        workloads_compared: compared,
+        per_workload_confidence: per_workload,
+    });
+    Ok(cmp)
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    crate::measure::sort_f64(&mut s);
+    let n = s.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        0.5 * (s[n / 2 - 1] + s[n / 2])
+    }
+}
+
+/// One side of a workload over replicate runs: medians of the runs' p50 and p99.
+fn replicate_side(rows: &[Option<ResultRow>], runs: &[(PathBuf, RunResults)]) -> SideSummary {
+    let missing = rows
+        .iter()
+        .zip(runs)
+        .find(|(r, _)| !r.as_ref().is_some_and(|r| r.is_valid()));
+    if let Some((row, (path, _))) = missing {
+        let why = match row {
+            Some(r) => r
+                .error
+                .clone()
+                .unwrap_or_else(|| "verification failed".to_string()),
+            None => "not in this run".to_string(),
+        };
+        return SideSummary {
+            ok: false,
+            p50_ns: None,
+            p99_ns: None,
+            samples: rows.iter().flatten().map(|r| r.samples).sum(),
+            error: Some(format!("{why} ('{}')", path.display())),
+        };
+    }
+    let all: Vec<&ResultRow> = rows.iter().flatten().collect();
+    SideSummary {
+        ok: true,
+        p50_ns: Some(median(&all.iter().map(|r| r.ns.p50).collect::<Vec<_>>())),
+        p99_ns: Some(median(&all.iter().map(|r| r.ns.p99).collect::<Vec<_>>())),
+        samples: all.iter().map(|r| r.samples).sum(),
+        error: None,
+    }
 }
 
 /// Compare and write the verdicts to `out`. Returns true when any workload regressed.
@@ -461,15 +677,9 @@ pub fn execute(opts: &CompareOptions, out: &mut dyn Write) -> Result<bool> {
             opts.threshold_pct
         );
     }
-    let baseline = results::load(&opts.baseline)?;
-    let candidate = results::load(&opts.candidate)?;
-    let cmp = compare_runs(
-        &baseline,
-        &opts.baseline,
-        &candidate,
-        &opts.candidate,
-        opts.threshold_pct,
-    )?;
+    let baseline = load_side(&opts.baseline)?;
+    let candidate = load_side(&opts.candidate)?;
+    let cmp = compare_sides(&baseline, &candidate, opts.threshold_pct)?;
     match opts.format {
         CompareFormat::Table => write_table(&cmp, out)?,
         CompareFormat::Md => write_markdown(&cmp, out)?,

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::common::tiny_model;
 use accelbench::backend::Backend;
 use accelbench::backend::gpu::{self, GpuBackend};
-use accelbench::model::ModelShape;
 use accelbench::reference;
 use accelbench::results::TimerKind;
 use accelbench::workload::{AttentionShape, Dtype, Kernel, Workload};
@@ -87,21 +87,6 @@ fn kernels_with_subgroups_fail_validation_without_the_capability() {
             .validate(&module)
             .is_ok();
         assert_eq!(ok, !k.needs_subgroup, "{}", k.name);
-    }
-}
-
-fn tiny_model() -> ModelShape {
-    // Odd sizes everywhere: hidden and ffn not multiples of 4, GQA group of 2.
-    ModelShape {
-        name: "tiny-test".to_string(),
-        layers: 2,
-        hidden: 30,
-        q_heads: 4,
-        kv_heads: 2,
-        head_dim: 6,
-        ffn: 51,
-        vocab: 100,
-        tied_embeddings: true,
     }
 }
 

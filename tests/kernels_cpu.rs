@@ -2,6 +2,7 @@
 //! a few realistic shapes, with 1 and 2 worker threads, checked by `reference::check`; and a
 //! corrupted output must fail that check.
 
+use crate::common::tiny_model;
 use accelbench::backend::Backend;
 use accelbench::backend::cpu::{self, CpuBackend};
 use accelbench::model::ModelShape;
@@ -31,20 +32,6 @@ fn attention(context: u64, q_heads: u64, kv_heads: u64, head_dim: u64) -> Worklo
 }
 
 /// Odd sizes everywhere: hidden and ffn not multiples of 4 or 8, GQA group of 2.
-fn tiny_model() -> ModelShape {
-    ModelShape {
-        name: "tiny-test".to_string(),
-        layers: 2,
-        hidden: 30,
-        q_heads: 4,
-        kv_heads: 2,
-        head_dim: 6,
-        ffn: 51,
-        vocab: 100,
-        tied_embeddings: true,
-    }
-}
-
 fn decode_step(model: ModelShape, context: u64) -> Workload {
     f32w(Kernel::DecodeStep { model, context })
 }

@@ -1,6 +1,7 @@
 //! One integration-test binary; one module per theme.
 
 mod cli;
+mod common;
 mod compare;
 mod cost;
 mod gpu;
