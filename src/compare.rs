@@ -37,6 +37,15 @@
 //!
 //! A workload that verified in the baseline and failed (or could not run) in the candidate is
 //! a regression. Failed rows are never compared as numbers.
+//!
+//! # Replicate runs
+//! Either side may be a directory of results files: replicate runs of one build. Then the runs
+//! are the units ([`compare_sides`]): each run contributes its median, the change is the
+//! Hodges-Lehmann estimate over runs, and the interval is the Mann-Whitney interval over runs
+//! at a Bonferroni-corrected confidence (95% for the whole family of workloads). This is what
+//! a shared CI machine needs: there the noise between two runs of the same binary (memory
+//! placement, neighbours, clocks) is much larger than the noise inside a run, and only
+//! replicates can measure it.
 
 use std::collections::BTreeMap;
 use std::io::Write;

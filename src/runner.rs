@@ -310,6 +310,7 @@ pub fn execute(opts: &RunOptions, stdout: &mut dyn Write) -> Result<RunOutcome> 
         let record = backend.record();
         let device_id = record.id.clone();
         run.devices.push(record);
+        backend.warm_up();
         for w in &workloads {
             if let Some(why) = backend.unsupported(w) {
                 progress

@@ -292,6 +292,19 @@ pub fn copies_to_defeat_cache(bytes: usize, llc_bytes: usize) -> usize {
 }
 
 impl Backend for CpuBackend {
+    /// Keep every worker busy for 300 ms. On a virtual machine an idle vCPU can take a
+    /// while to be scheduled again: in back-to-back runs here, the first workload of a
+    /// two-thread run after a one-thread run was measured at one-thread speed about one time
+    /// in five (notes/compare.md). Spinning all workers first wakes them.
+    fn warm_up(&mut self) {
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(300);
+        self.pool.broadcast(|_| {
+            while std::time::Instant::now() < until {
+                std::hint::spin_loop();
+            }
+        });
+    }
+
     fn record(&self) -> DeviceRecord {
         let (peak, how) = estimated_peak_gflops(self.threads);
         DeviceRecord {

@@ -20,6 +20,10 @@ pub trait Backend {
     /// Why this backend cannot run `w` (unsupported dtype, exceeds limits, too big), or `None`.
     fn unsupported(&self, w: &Workload) -> Option<String>;
 
+    /// Bring the device to a steady state before its first workload (called once by the run
+    /// loop; nothing is timed). The default does nothing.
+    fn warm_up(&mut self) {}
+
     /// Allocate buffers, upload `inputs` (as produced by [`crate::reference::inputs`]) and build
     /// whatever the kernel needs. Nothing here is timed.
     fn prepare<'a>(
