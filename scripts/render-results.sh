@@ -80,7 +80,7 @@ text = open(readme, encoding="utf-8").read()
 title, _, rest = text.partition("\n\n")
 preface = (
     "Real runs, rendered by `scripts/render-results.sh` from every results file in this folder "
-    "(`accelbench report results/*.json --out results/README.md`). The same report as one "
+    "(`accelbench report RUN.json... --format md --out results/README.md`, vendor baselines as their own table). The same report as one "
     "self-contained HTML page: [report.html](report.html) (download it to view; GitHub shows "
     "HTML as source). Rows are workloads, columns are devices; software adapters such as "
     "lavapipe run on the CPU and are labelled as such everywhere: their numbers are not GPU speed."
