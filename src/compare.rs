@@ -143,7 +143,9 @@ pub struct SideSummary {
 pub struct Change {
     /// Hodges-Lehmann estimate of the change in latency (median of the pairwise log-ratios).
     pub median_pct: f64,
-    /// 95% confidence interval of `median_pct`.
+    /// Confidence interval of `median_pct`: 95% with one file per side; with replicate runs,
+    /// the per-workload level in [`Replicates::per_workload_confidence`] (the field keeps its
+    /// name so that JSON readers do not break).
     pub median_ci95_pct: [f64; 2],
     /// Plain ratio of the stored medians, minus one.
     pub p50_ratio_pct: f64,
@@ -814,6 +816,21 @@ fn failures(cmp: &Comparison) -> Vec<String> {
     out
 }
 
+/// Column headings; the interval's heading names its confidence (95% for one file per side,
+/// the per-workload corrected level for replicate runs).
+fn headers(cmp: &Comparison) -> [String; 7] {
+    let ci = match &cmp.replicates {
+        None => "change in median [95% CI]".to_string(),
+        Some(r) => format!(
+            "change in median [{:.1}% CI, runs]",
+            100.0 * r.per_workload_confidence
+        ),
+    };
+    let mut h = HEADERS.map(String::from);
+    h[4] = ci;
+    h
+}
+
 const HEADERS: [&str; 7] = [
     "device",
     "workload",
@@ -838,7 +855,8 @@ pub fn write_table(cmp: &Comparison, out: &mut dyn Write) -> Result<()> {
     )?;
     writeln!(out)?;
     let rows: Vec<[String; 7]> = cmp.workloads.iter().map(cells).collect();
-    let mut widths = HEADERS.map(|h| h.chars().count());
+    let heads = headers(cmp);
+    let mut widths = heads.clone().map(|h| h.chars().count());
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
             *w = (*w).max(c.chars().count());
@@ -864,7 +882,7 @@ pub fn write_table(cmp: &Comparison, out: &mut dyn Write) -> Result<()> {
         }
         s
     };
-    writeln!(out, "{}", line(&HEADERS.map(String::from)))?;
+    writeln!(out, "{}", line(&heads))?;
     for r in &rows {
         writeln!(out, "{}", line(r))?;
     }
@@ -924,7 +942,7 @@ pub fn write_markdown(cmp: &Comparison, out: &mut dyn Write) -> Result<()> {
         summary_sentence(cmp)
     )?;
     writeln!(out)?;
-    writeln!(out, "| {} |", HEADERS.join(" | "))?;
+    writeln!(out, "| {} |", headers(cmp).join(" | "))?;
     writeln!(out, "|---|---|---:|---:|---:|---:|---|")?;
     for w in &cmp.workloads {
         let mut c = cells(w).map(|s| md_escape(&s));

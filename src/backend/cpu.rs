@@ -292,10 +292,11 @@ pub fn copies_to_defeat_cache(bytes: usize, llc_bytes: usize) -> usize {
 }
 
 impl Backend for CpuBackend {
-    /// Keep every worker busy for 300 ms. On a virtual machine an idle vCPU can take a
-    /// while to be scheduled again: in back-to-back runs here, the first workload of a
-    /// two-thread run after a one-thread run was measured at one-thread speed about one time
-    /// in five (notes/compare.md). Spinning all workers first wakes them.
+    /// Keep every worker busy for 300 ms, so an idle vCPU is running before the first
+    /// workload. In back-to-back runs on a 2-vCPU VM, the first workload of a two-thread run
+    /// was sometimes measured at one-thread speed (8 of 25 runs after a one-thread run; 1 of
+    /// 25 with this warm-up in the same experiment). It does not remove the whole-run
+    /// slowdowns that come from the host (notes/compare.md).
     fn warm_up(&mut self) {
         let until = std::time::Instant::now() + std::time::Duration::from_millis(300);
         self.pool.broadcast(|_| {
