@@ -9,6 +9,7 @@ use accelbench::cli::{Cli, Command};
 use accelbench::{compare, cost, report, runner};
 
 fn main() -> ExitCode {
+    let runtime_dir = quiet_graphics_stack_on_headless_machines();
     // Errors are reported as sentences; a panic would be a bug, so say so plainly.
     std::panic::set_hook(Box::new(|info| {
         eprintln!("error: internal error (this is a bug in accelbench, please report it): {info}");
@@ -19,6 +20,9 @@ fn main() -> ExitCode {
         dispatch(cli.command, &mut stdout)
     }));
     let _ = stdout.flush();
+    if let Some(dir) = runtime_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     match result {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {
@@ -27,6 +31,30 @@ fn main() -> ExitCode {
         }
         Err(_) => ExitCode::from(2),
     }
+}
+
+/// On a headless machine (a server, CI) `XDG_RUNTIME_DIR` is usually unset, and Mesa's
+/// drivers print "error: XDG_RUNTIME_DIR is invalid or not set" while wgpu enumerates adapters,
+/// which reads as if accelbench had failed. Point it at a private directory instead. This runs
+/// first thing in `main`, before any thread exists, which is what `set_var` requires; the
+/// directory is removed on the way out.
+fn quiet_graphics_stack_on_headless_machines() -> Option<std::path::PathBuf> {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("accelbench-runtime-{}", std::process::id()));
+    let made = {
+        let mut b = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.recursive(true).create(&dir).is_ok()
+    };
+    if !made {
+        return None;
+    }
+    // SAFETY: single-threaded at this point (called first in `main`).
+    unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+    Some(dir)
 }
 
 fn dispatch(command: Command, stdout: &mut dyn Write) -> anyhow::Result<ExitCode> {
