@@ -51,7 +51,6 @@ macro_rules! kernel {
 pub const KERNELS: &[KernelSource] = &[
     kernel!("gemm_f32_tiled", false, false),
     kernel!("gemm_f32_tile128", false, false),
-    kernel!("gemm_f32_tile64x128", false, false),
     kernel!("gemm_f16_tiled", true, false),
     kernel!("gemv_f32_subgroup", false, true),
     kernel!("gemv_f32_shared", false, false),
@@ -913,7 +912,6 @@ impl Prepared for GpuPrepared<'_> {
 fn gemm_kernel(m: u64, n: u64, dtype: Dtype) -> (&'static str, u64, u64) {
     match dtype {
         Dtype::F32 if m.div_ceil(128) * n.div_ceil(128) >= 256 => ("gemm_f32_tile128", 32, 128),
-        Dtype::F32 if m.div_ceil(64) * n.div_ceil(128) >= 256 => ("gemm_f32_tile64x128", 32, 64),
         Dtype::F32 => ("gemm_f32_tiled", 16, 64),
         Dtype::F16 => ("gemm_f16_tiled", 16, 64),
     }
