@@ -406,20 +406,7 @@ pub fn compare_runs(
         }
     }
 
-    let mut summary = Summary::default();
-    for w in &workloads {
-        let slot = match w.verdict {
-            Verdict::Regression => &mut summary.regressions,
-            Verdict::Improvement => &mut summary.improvements,
-            Verdict::NoChange => &mut summary.no_change,
-            Verdict::NewFailure => &mut summary.new_failures,
-            Verdict::StillFailing => &mut summary.still_failing,
-            Verdict::Fixed => &mut summary.fixed,
-            Verdict::OnlyInBaseline => &mut summary.only_in_baseline,
-            Verdict::OnlyInCandidate => &mut summary.only_in_candidate,
-        };
-        *slot += 1;
-    }
+    let summary = count_verdicts(&workloads);
     let regressed = workloads.iter().any(|w| w.verdict.is_regression());
 
     let b = file_summary(baseline, baseline_path);
@@ -595,21 +582,7 @@ pub fn compare_sides(
             }
         };
     }
-    let mut summary = Summary::default();
-    for w in &cmp.workloads {
-        let slot = match w.verdict {
-            Verdict::Regression => &mut summary.regressions,
-            Verdict::Improvement => &mut summary.improvements,
-            Verdict::NoChange => &mut summary.no_change,
-            Verdict::NewFailure => &mut summary.new_failures,
-            Verdict::StillFailing => &mut summary.still_failing,
-            Verdict::Fixed => &mut summary.fixed,
-            Verdict::OnlyInBaseline => &mut summary.only_in_baseline,
-            Verdict::OnlyInCandidate => &mut summary.only_in_candidate,
-        };
-        *slot += 1;
-    }
-    cmp.summary = summary;
+    cmp.summary = count_verdicts(&cmp.workloads);
     cmp.regressed = cmp.workloads.iter().any(|w| w.verdict.is_regression());
     for (sum, runs) in [
         (&mut cmp.baseline, baseline),
@@ -635,17 +608,30 @@ pub fn compare_sides(
     Ok(cmp)
 }
 
+/// Counts of each verdict.
+fn count_verdicts(workloads: &[WorkloadComparison]) -> Summary {
+    let mut summary = Summary::default();
+    for w in workloads {
+        let slot = match w.verdict {
+            Verdict::Regression => &mut summary.regressions,
+            Verdict::Improvement => &mut summary.improvements,
+            Verdict::NoChange => &mut summary.no_change,
+            Verdict::NewFailure => &mut summary.new_failures,
+            Verdict::StillFailing => &mut summary.still_failing,
+            Verdict::Fixed => &mut summary.fixed,
+            Verdict::OnlyInBaseline => &mut summary.only_in_baseline,
+            Verdict::OnlyInCandidate => &mut summary.only_in_candidate,
+        };
+        *slot += 1;
+    }
+    summary
+}
+
+/// Median of at least one value.
 fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     crate::measure::sort_f64(&mut s);
-    let n = s.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        0.5 * (s[n / 2 - 1] + s[n / 2])
-    }
+    crate::measure::percentile(&s, 50.0)
 }
 
 /// One side of a workload over replicate runs: medians of the runs' p50 and p99.

@@ -17,17 +17,9 @@ fn fixture_path() -> PathBuf {
 
 fn options(model: &str) -> CostOptions {
     CostOptions {
-        files: Vec::new(),
         model: model.to_string(),
-        batch: 1,
-        prompt_tokens: 512,
-        output_tokens: 256,
-        precision: Precision::Bf16,
-        pricing: None,
-        instance: None,
-        price_per_hour: None,
-        list: false,
         format: CostFormat::Json,
+        ..CostOptions::defaults(Vec::new())
     }
 }
 

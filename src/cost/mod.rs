@@ -67,6 +67,28 @@ pub struct CostOptions {
     pub format: CostFormat,
 }
 
+impl CostOptions {
+    /// `accelbench cost`'s defaults (model, batch, sequence lengths, precision, the embedded
+    /// pricing table, no price for local devices) for `files`; the report's cost chart uses
+    /// them, so the chart and `accelbench cost RUN.json...` agree. A test checks that they
+    /// match the command line's defaults.
+    pub fn defaults(files: Vec<PathBuf>) -> CostOptions {
+        CostOptions {
+            files,
+            model: "llama-3.1-8b".into(),
+            batch: 1,
+            prompt_tokens: 512,
+            output_tokens: 256,
+            precision: Precision::Bf16,
+            pricing: None,
+            instance: None,
+            price_per_hour: None,
+            list: false,
+            format: CostFormat::Table,
+        }
+    }
+}
+
 /// One priced row: a local device (measured) or a cloud instance (projected).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CostRow {

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::cost::{self, CostOptions, CostReport, CostRow, Precision};
+use crate::cost::{self, CostOptions, CostReport, CostRow};
 use crate::results;
 use document::Figure;
 pub use merge::{MergedReport, merge};
@@ -197,24 +197,9 @@ fn slug(s: &str) -> String {
     if out.is_empty() { "x".into() } else { out }
 }
 
-/// The settings of the report's cost chart: those `accelbench cost` uses when given only
-/// results files (its default model, batch, sequence lengths and precision, the embedded
-/// pricing table, no price for local devices), so the chart and `accelbench cost RUN.json...`
-/// agree.
+/// The settings of the report's cost chart: `accelbench cost`'s defaults for `files`.
 pub fn cost_options(files: Vec<PathBuf>) -> CostOptions {
-    CostOptions {
-        files,
-        model: "llama-3.1-8b".into(),
-        batch: 1,
-        prompt_tokens: 512,
-        output_tokens: 256,
-        precision: Precision::Bf16,
-        pricing: None,
-        instance: None,
-        price_per_hour: None,
-        list: false,
-        format: cost::CostFormat::Table,
-    }
+    CostOptions::defaults(files)
 }
 
 /// The report's plots: the cost chart when `cost` is given, one roofline per device column,

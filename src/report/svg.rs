@@ -30,15 +30,7 @@ const PALETTE: [RGBColor; 8] = [
 ];
 
 /// Kernels in suite order: a kernel has the same colour on every roofline.
-const KERNEL_ORDER: [&str; 7] = [
-    "gemm",
-    "gemv",
-    "softmax",
-    "rmsnorm",
-    "decode_attention",
-    "stream_triad",
-    "decode_step",
-];
+const KERNEL_ORDER: &[&str] = crate::workload::Workload::KERNEL_NAMES;
 
 /// Colour of the `i`-th series.
 fn colour(i: usize) -> RGBColor {
