@@ -318,99 +318,118 @@ fn file_summary(run: &RunResults, path: &Path) -> FileSummary {
     }
 }
 
-/// Compare two loaded results files. `threshold_pct` is the noise threshold in percent; the
-/// paths are only used in messages. Errors (exit code 2) when the files share no workload or a
-/// stored histogram cannot be read.
-pub fn compare_runs(
-    baseline: &RunResults,
-    baseline_path: &Path,
-    candidate: &RunResults,
-    candidate_path: &Path,
-    threshold_pct: f64,
-) -> Result<Comparison> {
+fn check_threshold(threshold_pct: f64) -> Result<()> {
     if !(threshold_pct.is_finite() && (0.0..100.0).contains(&threshold_pct)) {
         bail!(
             "--threshold must be a percentage from 0 to below 100 (e.g. 5 for 5%), got {threshold_pct}"
         );
     }
-    let threshold = threshold_pct / 100.0;
+    Ok(())
+}
+
+/// What a comparison says of a workload present on both sides.
+struct Paired {
+    baseline: SideSummary,
+    candidate: SideSummary,
+    verdict: Verdict,
+    change: Option<Change>,
+}
+
+/// A row of each side by its index in its file.
+type IndexedRow<'a> = (usize, &'a ResultRow);
+
+/// The workloads of two runs matched on their key, in baseline order and then the candidate's
+/// own; `pair` decides each workload present on both sides. Errors (exit code 2) when the runs
+/// share no workload, or when `pair` does.
+fn match_workloads(
+    baseline: &RunResults,
+    baseline_path: &Path,
+    candidate: &RunResults,
+    candidate_path: &Path,
+    mut pair: impl FnMut(&Key, IndexedRow<'_>, IndexedRow<'_>) -> Result<Paired>,
+) -> Result<Vec<WorkloadComparison>> {
     let base_rows = keyed_rows(baseline);
     let cand_rows = keyed_rows(candidate);
-    let cand_by_key: BTreeMap<&Key, (usize, &ResultRow)> =
+    let cand_by_key: BTreeMap<&Key, IndexedRow<'_>> =
         cand_rows.iter().map(|(k, i, r)| (k, (*i, *r))).collect();
     let base_keys: std::collections::BTreeSet<&Key> = base_rows.iter().map(|(k, _, _)| k).collect();
-    let common = base_rows
-        .iter()
-        .filter(|(k, _, _)| cand_by_key.contains_key(k))
-        .count();
-    if common == 0 {
+    if !base_keys.iter().any(|k| cand_by_key.contains_key(k)) {
         bail!(
             "'{}' and '{}' have no workload in common (workloads are matched on device kind, device name, kernel, shape and dtype); compare two runs of the same suite on the same devices",
             baseline_path.display(),
             candidate_path.display()
         );
     }
-
+    let entry = |key: &Key, verdict, baseline, candidate, change| WorkloadComparison {
+        device_kind: key.0,
+        device_name: key.1.clone(),
+        workload: key.2.clone(),
+        verdict,
+        baseline,
+        candidate,
+        change,
+    };
     let mut workloads = Vec::new();
-    for ((kind, name, label), bi, brow) in &base_rows {
-        let key = (*kind, name.clone(), label.clone());
-        let mut wc = WorkloadComparison {
-            device_kind: *kind,
-            device_name: name.clone(),
-            workload: label.clone(),
-            verdict: Verdict::OnlyInBaseline,
-            baseline: Some(side(brow)),
-            candidate: None,
-            change: None,
-        };
-        if let Some(&(ci, crow)) = cand_by_key.get(&key) {
-            wc.candidate = Some(side(crow));
-            wc.verdict = match (brow.is_valid(), crow.is_valid()) {
-                (true, false) => Verdict::NewFailure,
-                (false, false) => Verdict::StillFailing,
-                (false, true) => Verdict::Fixed,
-                (true, true) => {
-                    let b = samples_of(brow, *bi, baseline_path)?;
-                    let c = samples_of(crow, ci, candidate_path)?;
-                    let shift = change_of_samples(&b, &c);
-                    let ratio = |new: f64, old: f64| {
-                        if old > 0.0 {
-                            100.0 * (new / old - 1.0)
-                        } else {
-                            f64::NAN
-                        }
-                    };
-                    wc.change = Some(Change {
-                        median_pct: 100.0 * shift.estimate,
-                        median_ci95_pct: [100.0 * shift.low, 100.0 * shift.high],
-                        p50_ratio_pct: ratio(crow.ns.p50, brow.ns.p50),
-                        p99_pct: ratio(crow.ns.p99, brow.ns.p99),
-                    });
-                    verdict_from_interval(shift.low, shift.high, threshold)
-                }
-            };
-        }
-        workloads.push(wc);
+    for (key, bi, brow) in &base_rows {
+        workloads.push(match cand_by_key.get(key) {
+            Some(&c) => {
+                let p = pair(key, (*bi, *brow), c)?;
+                entry(
+                    key,
+                    p.verdict,
+                    Some(p.baseline),
+                    Some(p.candidate),
+                    p.change,
+                )
+            }
+            None => entry(key, Verdict::OnlyInBaseline, Some(side(brow)), None, None),
+        });
     }
-    for ((kind, name, label), _, crow) in &cand_rows {
-        if !base_keys.contains(&(*kind, name.clone(), label.clone())) {
-            workloads.push(WorkloadComparison {
-                device_kind: *kind,
-                device_name: name.clone(),
-                workload: label.clone(),
-                verdict: Verdict::OnlyInCandidate,
-                baseline: None,
-                candidate: Some(side(crow)),
-                change: None,
-            });
+    for (key, _, crow) in &cand_rows {
+        if !base_keys.contains(key) {
+            workloads.push(entry(
+                key,
+                Verdict::OnlyInCandidate,
+                None,
+                Some(side(crow)),
+                None,
+            ));
         }
     }
+    Ok(workloads)
+}
 
+/// The verdict when at least one side failed, or None when both verified.
+fn failure_verdict(baseline_ok: bool, candidate_ok: bool) -> Option<Verdict> {
+    match (baseline_ok, candidate_ok) {
+        (true, true) => None,
+        (true, false) => Some(Verdict::NewFailure),
+        (false, false) => Some(Verdict::StillFailing),
+        (false, true) => Some(Verdict::Fixed),
+    }
+}
+
+/// Relative change in percent of `new` over `old` (NaN when `old` is not positive).
+fn pct_change(new: f64, old: f64) -> f64 {
+    if old > 0.0 {
+        100.0 * (new / old - 1.0)
+    } else {
+        f64::NAN
+    }
+}
+
+/// A comparison of matched workloads, with notes on what differs between the two sides' first
+/// files (machine, threads, suite, partial runs).
+fn assemble(
+    baseline: (&RunResults, &Path),
+    candidate: (&RunResults, &Path),
+    threshold_pct: f64,
+    workloads: Vec<WorkloadComparison>,
+) -> Comparison {
     let summary = count_verdicts(&workloads);
     let regressed = workloads.iter().any(|w| w.verdict.is_regression());
-
-    let b = file_summary(baseline, baseline_path);
-    let c = file_summary(candidate, candidate_path);
+    let b = file_summary(baseline.0, baseline.1);
+    let c = file_summary(candidate.0, candidate.1);
     let mut notes = Vec::new();
     if b.cpu_model != c.cpu_model || b.hostname != c.hostname {
         notes.push(format!(
@@ -440,8 +459,7 @@ pub fn compare_runs(
             ));
         }
     }
-
-    Ok(Comparison {
+    Comparison {
         threshold_pct,
         confidence: CONFIDENCE,
         rule: rule_text(threshold_pct),
@@ -452,7 +470,57 @@ pub fn compare_runs(
         regressed,
         notes,
         replicates: None,
-    })
+    }
+}
+
+/// Compare two loaded results files: the stored samples of each workload are the units.
+/// `threshold_pct` is the noise threshold in percent; the paths are only used in messages.
+/// Errors (exit code 2) when the files share no workload or a stored histogram cannot be read.
+pub fn compare_runs(
+    baseline: &RunResults,
+    baseline_path: &Path,
+    candidate: &RunResults,
+    candidate_path: &Path,
+    threshold_pct: f64,
+) -> Result<Comparison> {
+    check_threshold(threshold_pct)?;
+    let threshold = threshold_pct / 100.0;
+    let workloads = match_workloads(
+        baseline,
+        baseline_path,
+        candidate,
+        candidate_path,
+        |_, (bi, brow), (ci, crow)| {
+            let mut p = Paired {
+                baseline: side(brow),
+                candidate: side(crow),
+                verdict: Verdict::NoChange,
+                change: None,
+            };
+            match failure_verdict(brow.is_valid(), crow.is_valid()) {
+                Some(v) => p.verdict = v,
+                None => {
+                    let b = samples_of(brow, bi, baseline_path)?;
+                    let c = samples_of(crow, ci, candidate_path)?;
+                    let shift = change_of_samples(&b, &c);
+                    p.change = Some(Change {
+                        median_pct: 100.0 * shift.estimate,
+                        median_ci95_pct: [100.0 * shift.low, 100.0 * shift.high],
+                        p50_ratio_pct: pct_change(crow.ns.p50, brow.ns.p50),
+                        p99_pct: pct_change(crow.ns.p99, brow.ns.p99),
+                    });
+                    p.verdict = verdict_from_interval(shift.low, shift.high, threshold);
+                }
+            }
+            Ok(p)
+        },
+    )?;
+    Ok(assemble(
+        (baseline, baseline_path),
+        (candidate, candidate_path),
+        threshold_pct,
+        workloads,
+    ))
 }
 
 /// Replicate runs behind one side of a comparison (a directory of results files).
@@ -508,10 +576,10 @@ pub fn compare_sides(
         (Some(b), Some(c)) => (b, c),
         _ => bail!("compare needs at least one results file on each side"),
     };
-    let mut cmp = compare_runs(&b0.1, &b0.0, &c0.1, &c0.0, threshold_pct)?;
     if baseline.len() == 1 && candidate.len() == 1 {
-        return Ok(cmp);
+        return compare_runs(&b0.1, &b0.0, &c0.1, &c0.0, threshold_pct);
     }
+    check_threshold(threshold_pct)?;
     let threshold = threshold_pct / 100.0;
     // Per run: key -> row.
     let index = |runs: &[(PathBuf, RunResults)]| -> Vec<BTreeMap<Key, ResultRow>> {
@@ -532,58 +600,46 @@ pub fn compare_sides(
         rows.iter()
             .all(|r| r.as_ref().is_some_and(|r| r.is_valid()))
     };
-    let key_of = |w: &WorkloadComparison| -> Key {
-        (w.device_kind, w.device_name.clone(), w.workload.clone())
-    };
-    let both: Vec<usize> = cmp
-        .workloads
-        .iter()
-        .enumerate()
-        .filter(|(_, w)| w.baseline.is_some() && w.candidate.is_some())
-        .map(|(i, _)| i)
-        .collect();
-    let compared = both
-        .iter()
-        .filter(|&&i| {
-            let k = key_of(&cmp.workloads[i]);
-            all_valid(&rows_of(&bix, &k)) && all_valid(&rows_of(&cix, &k))
-        })
+    // The family the confidence level is corrected for: workloads of the first runs that
+    // verified in every run on both sides.
+    let compared = bix[0]
+        .keys()
+        .filter(|k| cix[0].contains_key(*k))
+        .filter(|k| all_valid(&rows_of(&bix, k)) && all_valid(&rows_of(&cix, k)))
         .count()
         .max(1);
     let alpha = 1.0 - CONFIDENCE;
     let per_workload = 1.0 - alpha / compared as f64;
     let z = stats::normal_quantile(1.0 - alpha / (2.0 * compared as f64));
-    for &i in &both {
-        let key = key_of(&cmp.workloads[i]);
-        let (brows, crows) = (rows_of(&bix, &key), rows_of(&cix, &key));
-        let w = &mut cmp.workloads[i];
-        w.baseline = Some(replicate_side(&brows, baseline));
-        w.candidate = Some(replicate_side(&crows, candidate));
-        w.change = None;
-        w.verdict = match (all_valid(&brows), all_valid(&crows)) {
-            (true, false) => Verdict::NewFailure,
-            (false, false) => Verdict::StillFailing,
-            (false, true) => Verdict::Fixed,
-            (true, true) => {
+    let workloads = match_workloads(&b0.1, &b0.0, &c0.1, &c0.0, |key, _, _| {
+        let (brows, crows) = (rows_of(&bix, key), rows_of(&cix, key));
+        let mut p = Paired {
+            baseline: replicate_side(&brows, baseline),
+            candidate: replicate_side(&crows, candidate),
+            verdict: Verdict::NoChange,
+            change: None,
+        };
+        match failure_verdict(all_valid(&brows), all_valid(&crows)) {
+            Some(v) => p.verdict = v,
+            None => {
                 let med = |rows: &[Option<ResultRow>], f: fn(&ResultRow) -> f64| -> Vec<f64> {
                     rows.iter().flatten().map(f).collect()
                 };
                 let (b50, c50) = (med(&brows, |r| r.ns.p50), med(&crows, |r| r.ns.p50));
                 let (b99, c99) = (med(&brows, |r| r.ns.p99), med(&crows, |r| r.ns.p99));
                 let shift = stats::relative_change(&b50, &c50, z);
-                let ratio = |c: &[f64], b: &[f64]| 100.0 * (median(c) / median(b) - 1.0);
-                w.change = Some(Change {
+                p.change = Some(Change {
                     median_pct: 100.0 * shift.estimate,
                     median_ci95_pct: [100.0 * shift.low, 100.0 * shift.high],
-                    p50_ratio_pct: ratio(&c50, &b50),
-                    p99_pct: ratio(&c99, &b99),
+                    p50_ratio_pct: pct_change(median(&c50), median(&b50)),
+                    p99_pct: pct_change(median(&c99), median(&b99)),
                 });
-                verdict_from_interval(shift.low, shift.high, threshold)
+                p.verdict = verdict_from_interval(shift.low, shift.high, threshold);
             }
-        };
-    }
-    cmp.summary = count_verdicts(&cmp.workloads);
-    cmp.regressed = cmp.workloads.iter().any(|w| w.verdict.is_regression());
+        }
+        Ok(p)
+    })?;
+    let mut cmp = assemble((&b0.1, &b0.0), (&c0.1, &c0.0), threshold_pct, workloads);
     for (sum, runs) in [
         (&mut cmp.baseline, baseline),
         (&mut cmp.candidate, candidate),

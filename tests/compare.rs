@@ -574,6 +574,32 @@ fn replicate_runs_flag_a_doubling_every_time_and_ignore_the_unchanged_workloads(
 }
 
 #[test]
+fn replicate_comparisons_use_run_medians_and_do_not_read_the_histograms() {
+    // Runs are the units: the stored samples are not needed, so a run whose histogram cannot
+    // be decoded (here the first on each side, which the workload list is built from) gives
+    // the same verdicts and changes as intact runs.
+    let mut rng = Rng::new(44);
+    let b = replicate_runs(&mut rng, 5, 0.05, 0.0, 1.0);
+    let c = replicate_runs(&mut rng, 5, 0.05, 0.0, 1.5);
+    let intact = compare::compare_sides(&b, &c, 5.0).unwrap();
+    let (mut b2, mut c2) = (b.clone(), c.clone());
+    for runs in [&mut b2, &mut c2] {
+        for row in &mut runs[0].1.results {
+            row.histogram = "bm90IGEgaGlzdG9ncmFt".into();
+        }
+    }
+    let damaged = compare::compare_sides(&b2, &c2, 5.0).unwrap();
+    assert_eq!(intact.workloads, damaged.workloads);
+    assert!(intact.regressed);
+    // A single pair of files compares samples, so there the damage is an error.
+    let single = compare::compare_sides(&b2[..1], &c2[..1], 5.0).unwrap_err();
+    assert!(
+        format!("{single:#}").contains("results[0].histogram"),
+        "{single:#}"
+    );
+}
+
+#[test]
 fn directories_of_runs_are_compared_through_the_binary() {
     let dir = tempfile::tempdir().unwrap();
     let mut rng = Rng::new(43);
