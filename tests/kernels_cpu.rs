@@ -118,6 +118,9 @@ fn decode_attention_matches_reference_with_gqa() {
     verify(&attention(97, 4, 1, 20));
     // No grouping (multi-head attention).
     verify(&attention(33, 3, 3, 5));
+    // Groups of 6 (one tile of four heads and two single heads), head dim 72 (two register
+    // tiles of 32 dims and a remainder of 8), positions over two full blocks and a short one.
+    verify(&attention(70, 12, 2, 72));
 }
 
 #[test]

@@ -547,6 +547,12 @@ impl Isa {
 trait Madd {
     /// `a * b + c`.
     fn madd(a: f32, b: f32, c: f32) -> f32;
+
+    /// The sums of four 16-lane accumulators (pairwise, as [`hsum16`]).
+    #[inline(always)]
+    fn hsum4x16(acc: [&[f32; 16]; 4]) -> [f32; 4] {
+        acc.map(hsum16)
+    }
 }
 
 /// `a.mul_add(b, c)`: one instruction where FMA is enabled.
@@ -556,6 +562,31 @@ impl Madd for Fused {
     #[inline(always)]
     fn madd(a: f32, b: f32, c: f32) -> f32 {
         a.mul_add(b, c)
+    }
+
+    /// Three horizontal adds for all four sums, instead of a scalar tree for each.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn hsum4x16(acc: [&[f32; 16]; 4]) -> [f32; 4] {
+        use std::arch::x86_64::*;
+        // SAFETY: on x86_64, `Fused` is only instantiated in the copies that `multiversion!`
+        // compiles with AVX2+FMA enabled and calls after detecting them, so AVX is available;
+        // each load reads 8 lanes inside a 16-lane array.
+        unsafe {
+            let half = |a: &[f32; 16]| {
+                _mm256_add_ps(
+                    _mm256_loadu_ps(a.as_ptr()),
+                    _mm256_loadu_ps(a.as_ptr().add(8)),
+                )
+            };
+            let h01 = _mm256_hadd_ps(half(acc[0]), half(acc[1]));
+            let h23 = _mm256_hadd_ps(half(acc[2]), half(acc[3]));
+            let h = _mm256_hadd_ps(h01, h23);
+            let sums = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps::<1>(h));
+            let mut out = [0.0f32; 4];
+            _mm_storeu_ps(out.as_mut_ptr(), sums);
+            out
+        }
     }
 }
 
@@ -658,11 +689,12 @@ fn dot4<M: Madd>(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] {
             .zip(&x[full..])
             .fold(0.0, |t, (a, b)| M::madd(*a, *b, t))
     };
+    let sums = M::hsum4x16([&a0, &a1, &a2, &a3]);
     [
-        hsum16(&a0) + tail(r0),
-        hsum16(&a1) + tail(r1),
-        hsum16(&a2) + tail(r2),
-        hsum16(&a3) + tail(r3),
+        sums[0] + tail(r0),
+        sums[1] + tail(r1),
+        sums[2] + tail(r2),
+        sums[3] + tail(r3),
     ]
 }
 
@@ -910,11 +942,28 @@ multiversion! {
     }
 }
 
+/// Positions per block of [`attention_partial`]: one block of K and of V (16 KiB each at head
+/// dim 128) stays in L1 between the scores and the value pass.
+const ATTENTION_BLOCK: usize = 32;
+
+/// How many blocks ahead [`attention_partial`] asks the cache for K and V rows (into L2):
+/// far enough that the memory system has rows in flight while a block computes.
+const PREFETCH_BLOCKS: usize = 2;
+
+/// Output dims per register tile of the value pass: two 256-bit vectors per query head, so
+/// that the tile of four heads (8 vectors), the V row slice and the weight fit in 16 ymm.
+const V_TILE: usize = 16;
+
 multiversion! {
     /// Attention of the `q.len() / head_dim` query heads sharing one KV head, over the cached
     /// positions `k.len() / head_dim` (a contiguous range of them). Writes, per query head,
     /// `[max score, sum of exp(score - max), sum of exp(score - max) * v (head_dim)]` into
-    /// `partial`; `scores` is scratch of (query heads x positions).
+    /// `partial`; `scores` is scratch of at least (query heads x ATTENTION_BLOCK).
+    ///
+    /// One pass over the cache, a block of positions at a time (online softmax): the block's
+    /// scores, then the running max and sums rescaled when the max grows, then the block's V
+    /// rows accumulated into register tiles of four query heads, so that each V row is read
+    /// once for the whole group and the partial sums are stored once per block, not per row.
     fn attention_partial<M>(
         q: &[f32],
         k: &[f32],
@@ -926,35 +975,122 @@ multiversion! {
     ) {
         let group = q.len() / head_dim;
         let positions = k.len() / head_dim;
-        let scores = &mut scores[..group * positions];
-        // Each K row is read once for all query heads of the group, four heads at a time.
-        let q_row = |r: usize| &q[r * head_dim..(r + 1) * head_dim];
-        let quads = group / 4;
-        for (t, k_row) in k.chunks_exact(head_dim).enumerate() {
-            for b in 0..quads {
-                let r = 4 * b;
-                let d = dot4::<M>([q_row(r), q_row(r + 1), q_row(r + 2), q_row(r + 3)], k_row);
-                for (j, d) in d.into_iter().enumerate() {
-                    scores[(r + j) * positions + t] = d * scale;
-                }
-            }
-            for r in 4 * quads..group {
-                scores[r * positions + t] = dot::<M>(q_row(r), k_row) * scale;
-            }
-        }
         let stride = head_dim + 2;
-        for (r, s) in scores.chunks_exact_mut(positions).enumerate() {
-            let m = max_of(s);
-            let l = exp_shifted_sum::<M>(s, m);
-            let p = &mut partial[r * stride..(r + 1) * stride];
-            p[0] = m;
-            p[1] = l;
+        let partial = &mut partial[..group * stride];
+        for p in partial.chunks_exact_mut(stride) {
+            p[0] = f32::NEG_INFINITY;
+            p[1] = 0.0;
             p[2..].fill(0.0);
         }
+        let q_row = |r: usize| &q[r * head_dim..(r + 1) * head_dim];
+        let quads = group / 4;
+        let mut start = 0;
+        while start < positions {
+            let tb = ATTENTION_BLOCK.min(positions - start);
+            let kb = &k[start * head_dim..(start + tb) * head_dim];
+            let vb = &v[start * head_dim..(start + tb) * head_dim];
+            // Scores of the block, row r at scores[r * tb..]: each K row read once for the
+            // group, four heads at a time.
+            let sc = &mut scores[..group * tb];
+            let ahead_pos = start + tb + (PREFETCH_BLOCKS - 1) * ATTENTION_BLOCK;
+            let ahead = ahead_pos.min(positions) * head_dim
+                ..(ahead_pos + ATTENTION_BLOCK).min(positions) * head_dim;
+            let (k_next, v_next) = (&k[ahead.clone()], &v[ahead]);
+            for (t, k_row) in kb.chunks_exact(head_dim).enumerate() {
+                // The next block's rows, so that memory works while this block computes.
+                prefetch_row(k_next.get(t * head_dim..(t + 1) * head_dim));
+                prefetch_row(v_next.get(t * head_dim..(t + 1) * head_dim));
+                for b in 0..quads {
+                    let r = 4 * b;
+                    let d = dot4::<M>([q_row(r), q_row(r + 1), q_row(r + 2), q_row(r + 3)], k_row);
+                    for (j, d) in d.into_iter().enumerate() {
+                        sc[(r + j) * tb + t] = d * scale;
+                    }
+                }
+                for r in 4 * quads..group {
+                    sc[r * tb + t] = dot::<M>(q_row(r), k_row) * scale;
+                }
+            }
+            // Online softmax: weights exp(s - m) under the new running max m.
+            for (r, s) in sc.chunks_exact_mut(tb).enumerate() {
+                let p = &mut partial[r * stride..(r + 1) * stride];
+                let m = p[0].max(max_of(s));
+                if p[0] != m && p[0] != f32::NEG_INFINITY {
+                    let c = (p[0] - m).exp();
+                    p[1] *= c;
+                    for x in &mut p[2..] {
+                        *x *= c;
+                    }
+                }
+                p[0] = m;
+                p[1] += exp_shifted_sum::<M>(s, m);
+            }
+            // Values.
+            for b in 0..quads {
+                accumulate_values::<M, 4>(&sc[4 * b * tb..], tb, vb, head_dim, &mut partial[4 * b * stride..]);
+            }
+            for r in 4 * quads..group {
+                accumulate_values::<M, 1>(&sc[r * tb..], tb, vb, head_dim, &mut partial[r * stride..]);
+            }
+            start += tb;
+        }
+    }
+}
+
+/// Asks the cache to fetch every line of `row` (when present) without waiting for it.
+#[inline(always)]
+fn prefetch_row(row: Option<&[f32]>) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(row) = row {
+        use std::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
+        for line in row.chunks(16) {
+            // SAFETY: prefetching is a hint that never faults; the address is inside `row`.
+            unsafe { _mm_prefetch::<_MM_HINT_T1>(line.as_ptr().cast()) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
+}
+
+/// `partial[r][2 + d] += sum over t of w[r * tb + t] * v[t][d]` for `R` query heads: tiles of
+/// `V_TILE` dims x `R` heads held in registers across the block's `tb` rows.
+#[inline(always)]
+fn accumulate_values<M: Madd, const R: usize>(
+    w: &[f32],
+    tb: usize,
+    v: &[f32],
+    head_dim: usize,
+    partial: &mut [f32],
+) {
+    let stride = head_dim + 2;
+    let full = head_dim / V_TILE * V_TILE;
+    // Each head's weights as its own slice of exactly `tb`, so `ws[r][t]` needs no check.
+    let ws: [&[f32]; R] = std::array::from_fn(|r| &w[r * tb..(r + 1) * tb]);
+    let mut d0 = 0;
+    while d0 < full {
+        let mut acc = [[0.0f32; V_TILE]; R];
+        for (r, a) in acc.iter_mut().enumerate() {
+            a.copy_from_slice(&partial[r * stride + 2 + d0..r * stride + 2 + d0 + V_TILE]);
+        }
+        for (t, v_row) in v.chunks_exact(head_dim).take(tb).enumerate() {
+            let x: &[f32; V_TILE] = v_row[d0..d0 + V_TILE].try_into().expect("tile");
+            for (a, wr) in acc.iter_mut().zip(&ws) {
+                let wt = wr[t];
+                for j in 0..V_TILE {
+                    a[j] = M::madd(wt, x[j], a[j]);
+                }
+            }
+        }
+        for (r, a) in acc.iter().enumerate() {
+            partial[r * stride + 2 + d0..r * stride + 2 + d0 + V_TILE].copy_from_slice(a);
+        }
+        d0 += V_TILE;
+    }
+    if full < head_dim {
         for (t, v_row) in v.chunks_exact(head_dim).enumerate() {
-            for r in 0..group {
-                let w = scores[r * positions + t];
-                axpy::<M>(&mut partial[r * stride + 2..(r + 1) * stride], w, v_row);
+            for r in 0..R {
+                let p = &mut partial[r * stride + 2 + full..(r + 1) * stride];
+                axpy::<M>(p, w[r * tb + t], &v_row[full..]);
             }
         }
     }
@@ -1161,7 +1297,7 @@ struct AttentionPlan {
     splits: usize,
     /// Positions per split (the last may have fewer).
     split_len: usize,
-    /// `items x group x split_len`.
+    /// `items x group x min(split_len, ATTENTION_BLOCK)`.
     scores: Vec<f32>,
     /// `items x group x (head_dim + 2)`.
     partials: Vec<f32>,
@@ -1182,7 +1318,7 @@ impl AttentionPlan {
             shape,
             splits,
             split_len,
-            scores: vec![0.0; items * group * split_len],
+            scores: vec![0.0; items * group * split_len.min(ATTENTION_BLOCK)],
             partials: vec![0.0; items * group * (hd + 2)],
         }
     }
@@ -1214,7 +1350,7 @@ impl AttentionPlan {
                 partial,
             );
         };
-        let score_stride = group * self.split_len;
+        let score_stride = group * self.split_len.min(ATTENTION_BLOCK);
         let partial_stride = group * (hd + 2);
         let scores = &mut self.scores;
         let partials = &mut self.partials;
@@ -1494,6 +1630,76 @@ mod tests {
         AttentionPlan::new(shape, 6).run(ctx, &q, &k, &v, &mut three);
         for (a, b) in one.iter().zip(&three) {
             assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn attention_baseline_and_detected_copies_agree() {
+        // The baseline copy (no AVX2/FMA; its own horizontal sums) is what machines without
+        // AVX2 run: it must give the detected copy's answer. Odd shapes: a group of 6 (a tile
+        // of four heads and two single heads), head dim 72 (tiles and a remainder), 70
+        // positions (two full blocks and a short one).
+        let (group, hd, positions) = (6usize, 72usize, 70usize);
+        let mut rng = crate::reference::SplitMix64::new(11);
+        let mut gen_buf = |n: usize| (0..n).map(|_| rng.uniform()).collect::<Vec<f32>>();
+        let q = gen_buf(group * hd);
+        let k = gen_buf(positions * hd);
+        let v = gen_buf(positions * hd);
+        let run = |isa: Isa| {
+            let mut scores = vec![0.0; group * ATTENTION_BLOCK];
+            let mut partial = vec![0.0; group * (hd + 2)];
+            attention_partial(isa, &q, &k, &v, hd, 0.3, &mut scores, &mut partial);
+            partial
+        };
+        let (base, detected) = (run(Isa::Baseline), run(Isa::detect()));
+        for (a, b) in base.iter().zip(&detected) {
+            assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn online_softmax_rescales_when_a_later_block_holds_the_max() {
+        // Scores rise with the position by far more than exp can absorb without rescaling
+        // (0.5 per position, 50 over a 100-position context, spanning four blocks): the
+        // weights must come out as the exact softmax of the whole row.
+        let (positions, hd) = (100usize, 4usize);
+        let q = vec![1.0f32; hd];
+        let k: Vec<f32> = (0..positions)
+            .flat_map(|t| std::iter::repeat_n(t as f32 / hd as f32, hd))
+            .collect();
+        let v: Vec<f32> = (0..positions)
+            .flat_map(|t| std::iter::repeat_n(t as f32, hd))
+            .collect();
+        let mut scores = vec![0.0; ATTENTION_BLOCK];
+        let mut partial = vec![0.0; hd + 2];
+        attention_partial(
+            Isa::detect(),
+            &q,
+            &k,
+            &v,
+            hd,
+            0.5,
+            &mut scores,
+            &mut partial,
+        );
+        let s: Vec<f64> = (0..positions).map(|t| 0.5 * t as f64).collect();
+        let m = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let l: f64 = s.iter().map(|x| (x - m).exp()).sum();
+        let want: f64 = s
+            .iter()
+            .enumerate()
+            .map(|(t, x)| (x - m).exp() * t as f64)
+            .sum::<f64>()
+            / l;
+        assert_eq!(partial[0], m as f32);
+        assert!(
+            ((partial[1] as f64) - l).abs() < 1e-4 * l,
+            "{} vs {l}",
+            partial[1]
+        );
+        for d in 0..hd {
+            let got = (partial[2 + d] / partial[1]) as f64;
+            assert!((got - want).abs() < 1e-4 * want, "{got} vs {want}");
         }
     }
 }
