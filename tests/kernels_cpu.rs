@@ -169,11 +169,23 @@ fn a_corrupted_output_fails_the_check() {
 }
 
 #[test]
-fn f16_is_reported_unsupported_not_run() {
+fn f16_gemm_and_gemv_match_reference_at_odd_sizes() {
+    // f16 storage, f32 accumulation: odd sizes, a GEMV tail of 1-3 rows and of k % 16.
+    let f16w = |kernel| Workload::new(kernel, Dtype::F16);
+    for (m, n, k) in [(1, 1, 1), (7, 9, 13), (33, 65, 129), (128, 96, 300)] {
+        verify(&f16w(Kernel::Gemm { m, n, k }));
+    }
+    for (n, k) in [(1, 1), (3, 17), (5, 4096), (130, 1000), (4097, 64)] {
+        verify(&f16w(Kernel::Gemv { n, k }));
+    }
+}
+
+#[test]
+fn f16_is_reported_unsupported_for_the_other_kernels() {
     let cpu = CpuBackend::new(1, "test cpu".into()).unwrap();
-    let w = Workload::new(Kernel::Gemm { m: 8, n: 8, k: 8 }, Dtype::F16);
-    let why = cpu.unsupported(&w).expect("f16 is unsupported");
-    assert!(why.contains("f32 only"), "{why}");
+    let w = Workload::new(Kernel::Softmax { rows: 2, cols: 8 }, Dtype::F16);
+    let why = cpu.unsupported(&w).expect("f16 softmax is unsupported");
+    assert!(why.contains("f16 only for gemm and gemv"), "{why}");
 }
 
 #[test]

@@ -1,12 +1,15 @@
-//! CPU backend: GEMM through the `gemm` crate (runtime SIMD dispatch), the other kernels
-//! hand-written, vectorisable and threaded across `threads` workers.
+//! CPU backend: GEMM through the `gemm` crate (runtime SIMD dispatch; f32, and f16 with f32
+//! accumulation), the other kernels hand-written, vectorisable and threaded across `threads`
+//! workers. f16 runs for GEMM and GEMV only.
 //!
 //! Threads: every backend owns one rayon pool of exactly `threads` workers, built once; each
 //! kernel call runs inside it (`ThreadPool::install`), so `--threads N` means N busy cores.
 //!
 //! SIMD: the hand-written kernels are plain chunked loops over fixed-size lane arrays that
 //! LLVM vectorises. Each kernel is compiled twice by [`multiversion!`]: for the baseline target
-//! and with AVX2+FMA enabled, and the AVX2 copy is chosen at run time when the CPU has it.
+//! and with AVX2+FMA+F16C enabled, and the AVX2 copy is chosen at run time when the CPU has
+//! them. Where LLVM cannot find the instruction (horizontal sums, f16 widening) the [`Madd`]
+//! type of the AVX2 copy supplies it through intrinsics.
 //!
 //! Memory-bound decode kernels (GEMV, decode attention, decode step) are not timed from cache:
 //! `prepare` keeps `copies` identical sets of their weights / KV caches so that one pass over
@@ -22,6 +25,7 @@ use std::ops::Range;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use half::f16;
 use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
@@ -322,8 +326,12 @@ impl Backend for CpuBackend {
     }
 
     fn unsupported(&self, w: &Workload) -> Option<String> {
-        if w.dtype != Dtype::F32 {
-            return Some(format!("the CPU backend runs f32 only, not {}", w.dtype));
+        let f16_ok = matches!(w.kernel, Kernel::Gemm { .. } | Kernel::Gemv { .. });
+        if w.dtype == Dtype::F16 && !f16_ok {
+            return Some(format!(
+                "the CPU backend runs f16 only for gemm and gemv, not {}",
+                w.kernel_name()
+            ));
         }
         let (q_heads, kv_heads, context) = match &w.kernel {
             Kernel::DecodeAttention(a) => (a.q_heads, a.kv_heads, a.context),
@@ -362,12 +370,24 @@ impl Backend for CpuBackend {
         let llc = self.llc_bytes;
         Ok(match &w.kernel {
             &Kernel::Gemm { m, n, k } => {
-                let kernel = GemmKernel::new(b, m as usize, n as usize, k as usize);
-                Box::new(Runner { ctx, kernel })
+                let (m, n, k) = (m as usize, n as usize, k as usize);
+                if w.dtype == Dtype::F16 {
+                    let kernel = GemmF16Kernel::new(b, m, n, k);
+                    Box::new(Runner { ctx, kernel })
+                } else {
+                    let kernel = GemmKernel::new(b, m, n, k);
+                    Box::new(Runner { ctx, kernel })
+                }
             }
             &Kernel::Gemv { n, k } => {
-                let kernel = GemvKernel::new(b, n as usize, k as usize, llc);
-                Box::new(Runner { ctx, kernel })
+                let (n, k) = (n as usize, k as usize);
+                if w.dtype == Dtype::F16 {
+                    let kernel = GemvF16Kernel::new(b, n, k, llc);
+                    Box::new(Runner { ctx, kernel })
+                } else {
+                    let kernel = GemvKernel::new(b, n, k, llc);
+                    Box::new(Runner { ctx, kernel })
+                }
             }
             &Kernel::Softmax { rows, cols } => {
                 let kernel =
@@ -443,8 +463,8 @@ struct Ctx<'a> {
 trait CpuKernel {
     /// Run once, writing the output buffer. Must not allocate.
     fn run(&mut self, ctx: Ctx<'_>);
-    /// The output of the last run.
-    fn output(&self) -> &[f32];
+    /// The output of the last run, as f32.
+    fn output(&self) -> Vec<f32>;
 }
 
 struct Runner<'a, K> {
@@ -455,7 +475,7 @@ struct Runner<'a, K> {
 impl<K: CpuKernel> Prepared for Runner<'_, K> {
     fn run_and_read(&mut self) -> Result<Vec<f32>> {
         self.kernel.run(self.ctx);
-        Ok(self.kernel.output().to_vec())
+        Ok(self.kernel.output())
     }
 
     fn time(&mut self, iters: u64) -> Result<u64> {
@@ -525,7 +545,7 @@ where
 enum Isa {
     /// The build's baseline target features.
     Baseline,
-    /// AVX2 and FMA, detected at run time.
+    /// AVX2, FMA and F16C, detected at run time.
     #[cfg(target_arch = "x86_64")]
     Avx2Fma,
 }
@@ -533,7 +553,9 @@ enum Isa {
 impl Isa {
     fn detect() -> Isa {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+            && std::arch::is_x86_feature_detected!("f16c")
         {
             return Isa::Avx2Fma;
         }
@@ -552,6 +574,12 @@ trait Madd {
     #[inline(always)]
     fn hsum4x16(acc: [&[f32; 16]; 4]) -> [f32; 4] {
         acc.map(hsum16)
+    }
+
+    /// Eight halves widened to f32 (exact).
+    #[inline(always)]
+    fn widen8(h: &[f16; 8]) -> [f32; 8] {
+        h.map(f16::to_f32)
     }
 }
 
@@ -585,6 +613,21 @@ impl Madd for Fused {
             let sums = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps::<1>(h));
             let mut out = [0.0f32; 4];
             _mm_storeu_ps(out.as_mut_ptr(), sums);
+            out
+        }
+    }
+
+    /// One `vcvtph2ps`.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn widen8(h: &[f16; 8]) -> [f32; 8] {
+        use std::arch::x86_64::*;
+        // SAFETY: as for `hsum4x16` (the copy is compiled and chosen with F16C too); the load
+        // reads the 16 bytes of `h`.
+        unsafe {
+            let v = _mm256_cvtph_ps(_mm_loadu_si128(h.as_ptr().cast()));
+            let mut out = [0.0f32; 8];
+            _mm256_storeu_ps(out.as_mut_ptr(), v);
             out
         }
     }
@@ -622,7 +665,7 @@ macro_rules! multiversion {
             fn body<$m: Madd>($($arg: $ty),*) $body
 
             #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx2,fma")]
+            #[target_feature(enable = "avx2,fma,f16c")]
             #[allow(clippy::too_many_arguments)]
             fn avx2($($arg: $ty),*) {
                 body::<Fused>($($arg),*)
@@ -630,7 +673,7 @@ macro_rules! multiversion {
 
             match isa {
                 #[cfg(target_arch = "x86_64")]
-                // SAFETY: `Isa::Avx2Fma` is only constructed after run-time detection of both.
+                // SAFETY: `Isa::Avx2Fma` is only constructed after run-time detection of all three.
                 Isa::Avx2Fma => unsafe { avx2($($arg),*) },
                 Isa::Baseline => body::<BaselineMadd>($($arg),*),
             }
@@ -696,6 +739,37 @@ fn dot4<M: Madd>(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] {
         sums[2] + tail(r2),
         sums[3] + tail(r3),
     ]
+}
+
+/// Four dot products of f16 rows with the same f32 `x`, the rows widened 16 values at a time.
+#[inline(always)]
+fn dot4_f16<M: Madd>(rows: [&[f16]; 4], x: &[f32]) -> [f32; 4] {
+    const W: usize = 16;
+    let k = x.len();
+    let rows = rows.map(|r| &r[..k]);
+    let mut acc = [[0.0f32; W]; 4];
+    let full = k / W * W;
+    for c in (0..full).step_by(W) {
+        let xs = &x[c..c + W];
+        for (a, row) in acc.iter_mut().zip(&rows) {
+            let h: &[f16; W] = row[c..c + W].try_into().expect("chunk");
+            let lo = M::widen8(h[..8].try_into().expect("half"));
+            let hi = M::widen8(h[8..].try_into().expect("half"));
+            for j in 0..8 {
+                a[j] = M::madd(lo[j], xs[j], a[j]);
+                a[8 + j] = M::madd(hi[j], xs[8 + j], a[8 + j]);
+            }
+        }
+    }
+    let sums = M::hsum4x16([&acc[0], &acc[1], &acc[2], &acc[3]]);
+    let mut out = [0.0f32; 4];
+    for (o, (s, row)) in out.iter_mut().zip(sums.iter().zip(&rows)) {
+        *o = row[full..]
+            .iter()
+            .zip(&x[full..])
+            .fold(*s, |t, (a, b)| M::madd(a.to_f32(), *b, t));
+    }
+    out
 }
 
 #[inline(always)]
@@ -879,6 +953,25 @@ multiversion! {
         }
         for i in 4 * blocks..y.len() {
             y[i] = dot::<M>(&w[i * k..(i + 1) * k], x) + add(i);
+        }
+    }
+}
+
+multiversion! {
+    /// `y[i] = W[i] . x` for the rows of `y` with f16 weights, four rows at a time; the last
+    /// one to three rows are padded with repeats of the last row and their sums dropped.
+    fn gemv_rows_f16<M>(w: &[f16], x: &[f32], y: &mut [f32]) {
+        let k = x.len();
+        let n = y.len();
+        for b in 0..n.div_ceil(4) {
+            let row = |r: usize| {
+                let i = (4 * b + r).min(n - 1);
+                &w[i * k..(i + 1) * k]
+            };
+            let d = dot4_f16::<M>([row(0), row(1), row(2), row(3)], x);
+            for (r, d) in d.into_iter().enumerate().take(n - 4 * b) {
+                y[4 * b + r] = d;
+            }
         }
     }
 }
@@ -1161,8 +1254,8 @@ impl CpuKernel for GemmKernel {
         });
     }
 
-    fn output(&self) -> &[f32] {
-        &self.c
+    fn output(&self) -> Vec<f32> {
+        self.c.clone()
     }
 }
 
@@ -1191,8 +1284,8 @@ impl CpuKernel for GemvKernel {
         gemv(ctx, w, x, None, &mut self.y);
     }
 
-    fn output(&self) -> &[f32] {
-        &self.y
+    fn output(&self) -> Vec<f32> {
+        self.y.clone()
     }
 }
 
@@ -1206,6 +1299,122 @@ fn gemv(ctx: Ctx<'_>, w: &[f32], x: &[f32], residual: Option<&[f32]>, y: &mut [f
         let residual = residual.map(|r| &r[row0..row0 + y.len()]);
         gemv_rows(ctx.isa, w, x, residual, y);
     });
+}
+
+/// f16 `C = A x B` through the `gemm` crate (f32 accumulation, f16 output).
+struct GemmF16Kernel {
+    a: Vec<f16>,
+    b: Vec<f16>,
+    c: Vec<f16>,
+    m: usize,
+    n: usize,
+    k: usize,
+}
+
+impl GemmF16Kernel {
+    fn new(b: &[Vec<f32>], m: usize, n: usize, k: usize) -> Self {
+        GemmF16Kernel {
+            a: to_f16(&b[0]),
+            b: to_f16(&b[1]),
+            c: vec![f16::ZERO; m * n],
+            m,
+            n,
+            k,
+        }
+    }
+}
+
+impl CpuKernel for GemmF16Kernel {
+    fn run(&mut self, ctx: Ctx<'_>) {
+        let (m, n, k) = (self.m, self.n, self.k);
+        let parallelism = if ctx.threads == 1 {
+            gemm::Parallelism::None
+        } else {
+            gemm::Parallelism::Rayon(ctx.threads)
+        };
+        let (a, b, c) = (&self.a, &self.b, &mut self.c);
+        ctx.pool.install(|| {
+            // SAFETY: as in `GemmKernel::run`, with f16 elements (`gemm::f16` is `half::f16`).
+            unsafe {
+                gemm::gemm(
+                    m,
+                    n,
+                    k,
+                    c.as_mut_ptr(),
+                    1,
+                    n as isize,
+                    false,
+                    a.as_ptr(),
+                    1,
+                    k as isize,
+                    b.as_ptr(),
+                    1,
+                    n as isize,
+                    f16::ZERO,
+                    f16::ONE,
+                    false,
+                    false,
+                    false,
+                    parallelism,
+                );
+            }
+        });
+    }
+
+    fn output(&self) -> Vec<f32> {
+        self.c.iter().map(|h| h.to_f32()).collect()
+    }
+}
+
+/// Decode GEMV with f16 weights and input and an f16 output, accumulated in f32; weights
+/// rotated (module doc).
+struct GemvF16Kernel {
+    bufs: Rotation<(Vec<f16>, Vec<f16>)>,
+    /// `x` widened once per call.
+    x: Vec<f32>,
+    y: Vec<f32>,
+    y16: Vec<f16>,
+}
+
+impl GemvF16Kernel {
+    fn new(b: &[Vec<f32>], n: usize, k: usize, llc: usize) -> Self {
+        let bytes = 2 * (n * k + k);
+        GemvF16Kernel {
+            bufs: Rotation::new(
+                (to_f16(&b[0]), to_f16(&b[1])),
+                copies_to_defeat_cache(bytes, llc),
+            ),
+            x: vec![0.0; k],
+            y: vec![0.0; n],
+            y16: vec![f16::ZERO; n],
+        }
+    }
+}
+
+impl CpuKernel for GemvF16Kernel {
+    fn run(&mut self, ctx: Ctx<'_>) {
+        let (w, x16) = self.bufs.advance();
+        for (x, h) in self.x.iter_mut().zip(x16) {
+            *x = h.to_f32();
+        }
+        let (k, x) = (self.x.len(), &self.x);
+        let rows = task_len(self.y.len().div_ceil(4), ctx.threads, 4, 4);
+        par_chunks(ctx, &mut self.y, rows, |row0, y| {
+            gemv_rows_f16(ctx.isa, &w[row0 * k..(row0 + y.len()) * k], x, y);
+        });
+        for (h, y) in self.y16.iter_mut().zip(&self.y) {
+            *h = f16::from_f32(*y);
+        }
+    }
+
+    fn output(&self) -> Vec<f32> {
+        self.y16.iter().map(|h| h.to_f32()).collect()
+    }
+}
+
+/// f32 values (already representable in f16, see [`crate::reference::round_to_dtype`]) as f16.
+fn to_f16(v: &[f32]) -> Vec<f16> {
+    v.iter().map(|&x| f16::from_f32(x)).collect()
 }
 
 /// What a [`RowwiseKernel`] does to each row.
@@ -1249,8 +1458,8 @@ impl CpuKernel for RowwiseKernel {
         });
     }
 
-    fn output(&self) -> &[f32] {
-        &self.y
+    fn output(&self) -> Vec<f32> {
+        self.y.clone()
     }
 }
 
@@ -1281,8 +1490,8 @@ impl CpuKernel for TriadKernel {
         });
     }
 
-    fn output(&self) -> &[f32] {
-        &self.a
+    fn output(&self) -> Vec<f32> {
+        self.a.clone()
     }
 }
 
@@ -1440,8 +1649,8 @@ impl CpuKernel for AttentionKernel {
         self.plan.run(ctx, &self.q, k, v, &mut self.out);
     }
 
-    fn output(&self) -> &[f32] {
-        &self.out
+    fn output(&self) -> Vec<f32> {
+        self.out.clone()
     }
 }
 
@@ -1550,8 +1759,8 @@ impl CpuKernel for DecodeStepKernel {
         gemv(ctx, &lw.w_down, &self.act, Some(&self.o), &mut self.out);
     }
 
-    fn output(&self) -> &[f32] {
-        &self.out
+    fn output(&self) -> Vec<f32> {
+        self.out.clone()
     }
 }
 
@@ -1654,6 +1863,32 @@ mod tests {
         let (base, detected) = (run(Isa::Baseline), run(Isa::detect()));
         for (a, b) in base.iter().zip(&detected) {
             assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn f16_gemv_baseline_and_detected_copies_agree() {
+        // The baseline copy widens halves in software, the AVX2 copy with F16C.
+        let (n, k) = (7usize, 37usize);
+        let mut rng = crate::reference::SplitMix64::new(12);
+        let w: Vec<f16> = (0..n * k).map(|_| f16::from_f32(rng.uniform())).collect();
+        let x: Vec<f32> = (0..k).map(|_| rng.uniform()).collect();
+        let run = |isa: Isa| {
+            let mut y = vec![0.0f32; n];
+            gemv_rows_f16(isa, &w, &x, &mut y);
+            y
+        };
+        let want: Vec<f32> = (0..n)
+            .map(|i| {
+                (0..k)
+                    .map(|j| w[i * k + j].to_f32() as f64 * x[j] as f64)
+                    .sum::<f64>() as f32
+            })
+            .collect();
+        for y in [run(Isa::Baseline), run(Isa::detect())] {
+            for (a, b) in y.iter().zip(&want) {
+                assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "{a} vs {b}");
+            }
         }
     }
 
