@@ -372,10 +372,10 @@ impl Backend for CpuBackend {
             &Kernel::Gemm { m, n, k } => {
                 let (m, n, k) = (m as usize, n as usize, k as usize);
                 if w.dtype == Dtype::F16 {
-                    let kernel = GemmF16Kernel::new(b, m, n, k);
+                    let kernel = GemmKernel::<f16>::new(b, m, n, k);
                     Box::new(Runner { ctx, kernel })
                 } else {
-                    let kernel = GemmKernel::new(b, m, n, k);
+                    let kernel = GemmKernel::<f32>::new(b, m, n, k);
                     Box::new(Runner { ctx, kernel })
                 }
             }
@@ -1192,22 +1192,54 @@ fn accumulate_values<M: Madd, const R: usize>(
 // ---------------------------------------------------------------------------------------------
 // Kernels.
 
+/// An element type the `gemm` crate multiplies: f32, or f16 (which it accumulates in f32).
+trait GemmElem: Copy + Send + Sync + 'static {
+    const ZERO: Self;
+    const ONE: Self;
+    /// From an f32 input (already representable, see [`crate::reference::round_to_dtype`]).
+    fn from_f32(x: f32) -> Self;
+    fn to_f32(self) -> f32;
+}
+
+impl GemmElem for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    fn from_f32(x: f32) -> Self {
+        x
+    }
+    fn to_f32(self) -> f32 {
+        self
+    }
+}
+
+impl GemmElem for f16 {
+    const ZERO: Self = f16::ZERO;
+    const ONE: Self = f16::ONE;
+    fn from_f32(x: f32) -> Self {
+        f16::from_f32(x)
+    }
+    fn to_f32(self) -> f32 {
+        f16::to_f32(self)
+    }
+}
+
 /// `C = A x B` through the `gemm` crate, threaded by it inside the backend's pool.
-struct GemmKernel {
-    a: Vec<f32>,
-    b: Vec<f32>,
-    c: Vec<f32>,
+struct GemmKernel<T> {
+    a: Vec<T>,
+    b: Vec<T>,
+    c: Vec<T>,
     m: usize,
     n: usize,
     k: usize,
 }
 
-impl GemmKernel {
+impl<T: GemmElem> GemmKernel<T> {
     fn new(b: &[Vec<f32>], m: usize, n: usize, k: usize) -> Self {
+        let convert = |v: &[f32]| v.iter().map(|&x| T::from_f32(x)).collect();
         GemmKernel {
-            a: b[0].clone(),
-            b: b[1].clone(),
-            c: vec![0.0; m * n],
+            a: convert(&b[0]),
+            b: convert(&b[1]),
+            c: vec![T::ZERO; m * n],
             m,
             n,
             k,
@@ -1215,7 +1247,7 @@ impl GemmKernel {
     }
 }
 
-impl CpuKernel for GemmKernel {
+impl<T: GemmElem> CpuKernel for GemmKernel<T> {
     fn run(&mut self, ctx: Ctx<'_>) {
         let (m, n, k) = (self.m, self.n, self.k);
         let parallelism = if ctx.threads == 1 {
@@ -1227,7 +1259,8 @@ impl CpuKernel for GemmKernel {
         ctx.pool.install(|| {
             // SAFETY: A is m x k, B is k x n and C is m x n, all row-major (column stride 1,
             // row stride = width) and owned here; C does not alias A or B. With
-            // `read_dst = false` C is only written.
+            // `read_dst = false` C is only written. T is f32 or f16 (`gemm::f16` is
+            // `half::f16`), the element types the crate implements.
             unsafe {
                 gemm::gemm(
                     m,
@@ -1243,8 +1276,8 @@ impl CpuKernel for GemmKernel {
                     b.as_ptr(),
                     1,
                     n as isize,
-                    0.0,
-                    1.0,
+                    T::ZERO,
+                    T::ONE,
                     false,
                     false,
                     false,
@@ -1255,7 +1288,7 @@ impl CpuKernel for GemmKernel {
     }
 
     fn output(&self) -> Vec<f32> {
-        self.c.clone()
+        self.c.iter().map(|x| x.to_f32()).collect()
     }
 }
 
@@ -1299,71 +1332,6 @@ fn gemv(ctx: Ctx<'_>, w: &[f32], x: &[f32], residual: Option<&[f32]>, y: &mut [f
         let residual = residual.map(|r| &r[row0..row0 + y.len()]);
         gemv_rows(ctx.isa, w, x, residual, y);
     });
-}
-
-/// f16 `C = A x B` through the `gemm` crate (f32 accumulation, f16 output).
-struct GemmF16Kernel {
-    a: Vec<f16>,
-    b: Vec<f16>,
-    c: Vec<f16>,
-    m: usize,
-    n: usize,
-    k: usize,
-}
-
-impl GemmF16Kernel {
-    fn new(b: &[Vec<f32>], m: usize, n: usize, k: usize) -> Self {
-        GemmF16Kernel {
-            a: to_f16(&b[0]),
-            b: to_f16(&b[1]),
-            c: vec![f16::ZERO; m * n],
-            m,
-            n,
-            k,
-        }
-    }
-}
-
-impl CpuKernel for GemmF16Kernel {
-    fn run(&mut self, ctx: Ctx<'_>) {
-        let (m, n, k) = (self.m, self.n, self.k);
-        let parallelism = if ctx.threads == 1 {
-            gemm::Parallelism::None
-        } else {
-            gemm::Parallelism::Rayon(ctx.threads)
-        };
-        let (a, b, c) = (&self.a, &self.b, &mut self.c);
-        ctx.pool.install(|| {
-            // SAFETY: as in `GemmKernel::run`, with f16 elements (`gemm::f16` is `half::f16`).
-            unsafe {
-                gemm::gemm(
-                    m,
-                    n,
-                    k,
-                    c.as_mut_ptr(),
-                    1,
-                    n as isize,
-                    false,
-                    a.as_ptr(),
-                    1,
-                    k as isize,
-                    b.as_ptr(),
-                    1,
-                    n as isize,
-                    f16::ZERO,
-                    f16::ONE,
-                    false,
-                    false,
-                    false,
-                    parallelism,
-                );
-            }
-        });
-    }
-
-    fn output(&self) -> Vec<f32> {
-        self.c.iter().map(|h| h.to_f32()).collect()
-    }
 }
 
 /// Decode GEMV with f16 weights and input and an f16 output, accumulated in f32; weights
