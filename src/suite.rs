@@ -23,7 +23,7 @@ fn gemm(m: u64, n: u64, k: u64, dtype: Dtype) -> Workload {
 fn gemv(n: u64, k: u64, dtype: Dtype) -> Workload {
     Workload::new(Kernel::Gemv { n, k }, dtype)
 }
-fn attention(context: u64) -> Workload {
+fn attention(context: u64, dtype: Dtype) -> Workload {
     // Llama-3.1-8B / Mistral-7B attention: 32 query heads, 8 KV heads, head dim 128.
     Workload::new(
         Kernel::DecodeAttention(AttentionShape {
@@ -32,12 +32,12 @@ fn attention(context: u64) -> Workload {
             kv_heads: 8,
             head_dim: 128,
         }),
-        Dtype::F32,
+        dtype,
     )
 }
-fn decode_step(model: &str, context: u64) -> Workload {
+fn decode_step(model: &str, context: u64, dtype: Dtype) -> Workload {
     let model = ModelShape::by_name(model).expect("suite names a known preset");
-    Workload::new(Kernel::DecodeStep { model, context }, Dtype::F32)
+    Workload::new(Kernel::DecodeStep { model, context }, dtype)
 }
 fn f32k(kernel: Kernel) -> Workload {
     Workload::new(kernel, Dtype::F32)
@@ -63,9 +63,11 @@ pub fn by_name(name: &str) -> Result<Suite> {
                     rows: 64,
                     cols: 4096,
                 }),
-                attention(1024),
+                attention(1024, F32),
                 f32k(Kernel::StreamTriad { n: 8 << 20 }),
-                decode_step("llama-3.2-1b", 1024),
+                decode_step("llama-3.2-1b", 1024, F32),
+                // f16 weights and KV cache, as served: half the bytes per token.
+                decode_step("llama-3.2-1b", 1024, F16),
             ],
         },
         "standard" | "full" => {
@@ -100,23 +102,25 @@ pub fn by_name(name: &str) -> Result<Suite> {
                     rows: 512,
                     cols: 4096,
                 }),
-                attention(512),
-                attention(1024),
-                attention(2048),
-                attention(4096),
+                attention(512, F32),
+                attention(1024, F32),
+                attention(2048, F32),
+                attention(4096, F32),
+                attention(4096, F16),
                 f32k(Kernel::StreamTriad { n: 32 << 20 }),
-                decode_step("llama-3.2-1b", 1024),
-                decode_step("llama-3.1-8b", 1024),
+                decode_step("llama-3.2-1b", 1024, F32),
+                decode_step("llama-3.1-8b", 1024, F32),
+                decode_step("llama-3.1-8b", 1024, F16),
             ];
             if name == "full" {
                 w.extend([
                     gemm(8192, 8192, 8192, F32),
                     gemm(4096, 4096, 4096, F16),
                     gemv(28672, 8192, F32),
-                    attention(8192),
-                    attention(16384),
-                    decode_step("llama-3.1-8b", 4096),
-                    decode_step("llama-2-13b", 1024),
+                    attention(8192, F32),
+                    attention(16384, F32),
+                    decode_step("llama-3.1-8b", 4096, F32),
+                    decode_step("llama-2-13b", 1024, F32),
                 ]);
                 return Ok(Suite {
                     name: "full",

@@ -181,11 +181,23 @@ fn f16_gemm_and_gemv_match_reference_at_odd_sizes() {
 }
 
 #[test]
+fn f16_attention_and_decode_step_match_reference() {
+    // f16 KV caches (and weights), widened a block at a time; f32 accumulation.
+    let f16 = |w: Workload| Workload::new(w.kernel, Dtype::F16);
+    for (context, q_heads, kv_heads, head_dim) in [(1, 4, 2, 8), (70, 12, 2, 72), (97, 4, 1, 20)] {
+        verify(&f16(attention(context, q_heads, kv_heads, head_dim)));
+    }
+    for context in [1, 70] {
+        verify(&f16(decode_step(tiny_model(), context)));
+    }
+}
+
+#[test]
 fn f16_is_reported_unsupported_for_the_other_kernels() {
     let cpu = CpuBackend::new(1, "test cpu".into()).unwrap();
     let w = Workload::new(Kernel::Softmax { rows: 2, cols: 8 }, Dtype::F16);
     let why = cpu.unsupported(&w).expect("f16 softmax is unsupported");
-    assert!(why.contains("f16 only for gemm and gemv"), "{why}");
+    assert!(why.contains("f16 only for gemm, gemv"), "{why}");
 }
 
 #[test]

@@ -326,10 +326,16 @@ impl Backend for CpuBackend {
     }
 
     fn unsupported(&self, w: &Workload) -> Option<String> {
-        let f16_ok = matches!(w.kernel, Kernel::Gemm { .. } | Kernel::Gemv { .. });
+        let f16_ok = matches!(
+            w.kernel,
+            Kernel::Gemm { .. }
+                | Kernel::Gemv { .. }
+                | Kernel::DecodeAttention(_)
+                | Kernel::DecodeStep { .. }
+        );
         if w.dtype == Dtype::F16 && !f16_ok {
             return Some(format!(
-                "the CPU backend runs f16 only for gemm and gemv, not {}",
+                "the CPU backend runs f16 only for gemm, gemv, decode_attention and decode_step, not {}",
                 w.kernel_name()
             ));
         }
@@ -382,10 +388,10 @@ impl Backend for CpuBackend {
             &Kernel::Gemv { n, k } => {
                 let (n, k) = (n as usize, k as usize);
                 if w.dtype == Dtype::F16 {
-                    let kernel = GemvF16Kernel::new(b, n, k, llc);
+                    let kernel = GemvKernel::<f16>::new(b, n, k, llc);
                     Box::new(Runner { ctx, kernel })
                 } else {
-                    let kernel = GemvKernel::new(b, n, k, llc);
+                    let kernel = GemvKernel::<f32>::new(b, n, k, llc);
                     Box::new(Runner { ctx, kernel })
                 }
             }
@@ -400,16 +406,27 @@ impl Backend for CpuBackend {
                 Box::new(Runner { ctx, kernel })
             }
             Kernel::DecodeAttention(a) => {
-                let kernel = AttentionKernel::new(b, a, self.threads, llc);
-                Box::new(Runner { ctx, kernel })
+                if w.dtype == Dtype::F16 {
+                    let kernel = AttentionKernel::<f16>::new(b, a, self.threads, llc);
+                    Box::new(Runner { ctx, kernel })
+                } else {
+                    let kernel = AttentionKernel::<f32>::new(b, a, self.threads, llc);
+                    Box::new(Runner { ctx, kernel })
+                }
             }
             &Kernel::StreamTriad { .. } => {
                 let kernel = TriadKernel::new(b);
                 Box::new(Runner { ctx, kernel })
             }
             Kernel::DecodeStep { model, context } => {
-                let kernel = DecodeStepKernel::new(b, model, *context as usize, self.threads, llc);
-                Box::new(Runner { ctx, kernel })
+                let (context, threads) = (*context as usize, self.threads);
+                if w.dtype == Dtype::F16 {
+                    let kernel = DecodeStepKernel::<f16>::new(b, model, context, threads, llc);
+                    Box::new(Runner { ctx, kernel })
+                } else {
+                    let kernel = DecodeStepKernel::<f32>::new(b, model, context, threads, llc);
+                    Box::new(Runner { ctx, kernel })
+                }
             }
         })
     }
@@ -958,9 +975,10 @@ multiversion! {
 }
 
 multiversion! {
-    /// `y[i] = W[i] . x` for the rows of `y` with f16 weights, four rows at a time; the last
-    /// one to three rows are padded with repeats of the last row and their sums dropped.
-    fn gemv_rows_f16<M>(w: &[f16], x: &[f32], y: &mut [f32]) {
+    /// `y[i] = W[i] . x (+ residual[i])` for the rows of `y` with f16 weights, four rows at a
+    /// time; the last one to three rows are padded with repeats of the last row and their sums
+    /// dropped.
+    fn gemv_rows_f16<M>(w: &[f16], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
         let k = x.len();
         let n = y.len();
         for b in 0..n.div_ceil(4) {
@@ -970,9 +988,39 @@ multiversion! {
             };
             let d = dot4_f16::<M>([row(0), row(1), row(2), row(3)], x);
             for (r, d) in d.into_iter().enumerate().take(n - 4 * b) {
-                y[4 * b + r] = d;
+                y[4 * b + r] = d + residual.map_or(0.0, |res| res[4 * b + r]);
             }
         }
+    }
+}
+
+multiversion! {
+    /// [`gate_up_rows`] with f16 weights: two rows (four weight streams) at a time, a last odd
+    /// row paired with itself and its repeat dropped.
+    fn gate_up_rows_f16<M>(w_gate: &[f16], w_up: &[f16], x: &[f32], act: &mut [f32]) {
+        let k = x.len();
+        let n = act.len();
+        for p in 0..n.div_ceil(2) {
+            let rows = |r: usize| {
+                let i = (2 * p + r).min(n - 1);
+                i * k..(i + 1) * k
+            };
+            let d = dot4_f16::<M>(
+                [&w_gate[rows(0)], &w_gate[rows(1)], &w_up[rows(0)], &w_up[rows(1)]],
+                x,
+            );
+            act[2 * p] = silu(d[0]) * d[2];
+            if 2 * p + 1 < n {
+                act[2 * p + 1] = silu(d[1]) * d[3];
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// `dst[i] = src[i]` widened from f16.
+    fn widen_f16<M>(src: &[f16], dst: &mut [f32]) {
+        widen_into::<M>(src, dst);
     }
 }
 
@@ -1047,16 +1095,100 @@ const PREFETCH_BLOCKS: usize = 2;
 /// that the tile of four heads (8 vectors), the V row slice and the weight fit in 16 ymm.
 const V_TILE: usize = 16;
 
+/// Attention of the `q.len() / head_dim` query heads sharing one KV head, over the cached
+/// positions `k.len() / head_dim` (a contiguous range of them). Writes, per query head,
+/// `[max score, sum of exp(score - max), sum of exp(score - max) * v (head_dim)]` into
+/// `partial`; `scores` is scratch of at least (query heads x ATTENTION_BLOCK) and `kv_scratch`
+/// of 2 x ATTENTION_BLOCK x head_dim (f16 blocks are widened into it; f32 is read in place).
+///
+/// One pass over the cache, a block of positions at a time (online softmax): the block's
+/// scores, then the running max and sums rescaled when the max grows, then the block's V
+/// rows accumulated into register tiles of four query heads, so that each V row is read
+/// once for the whole group and the partial sums are stored once per block, not per row.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn attention_body<M: Madd, T: Elem>(
+    q: &[f32],
+    k: &[T],
+    v: &[T],
+    head_dim: usize,
+    scale: f32,
+    scores: &mut [f32],
+    kv_scratch: &mut [f32],
+    partial: &mut [f32],
+) {
+    let group = q.len() / head_dim;
+    let positions = k.len() / head_dim;
+    let stride = head_dim + 2;
+    let partial = &mut partial[..group * stride];
+    for p in partial.chunks_exact_mut(stride) {
+        p[0] = f32::NEG_INFINITY;
+        p[1] = 0.0;
+        p[2..].fill(0.0);
+    }
+    let q_row = |r: usize| &q[r * head_dim..(r + 1) * head_dim];
+    let quads = group / 4;
+    let mut start = 0;
+    while start < positions {
+        let tb = ATTENTION_BLOCK.min(positions - start);
+        let (ks, vs) = kv_scratch.split_at_mut(ATTENTION_BLOCK * head_dim);
+        let kb = T::block::<M>(&k[start * head_dim..(start + tb) * head_dim], ks);
+        let vb = T::block::<M>(&v[start * head_dim..(start + tb) * head_dim], vs);
+        // Scores of the block, row r at scores[r * tb..]: each K row read once for the
+        // group, four heads at a time.
+        let sc = &mut scores[..group * tb];
+        let ahead_pos = start + tb + (PREFETCH_BLOCKS - 1) * ATTENTION_BLOCK;
+        let ahead = ahead_pos.min(positions) * head_dim
+            ..(ahead_pos + ATTENTION_BLOCK).min(positions) * head_dim;
+        let (k_next, v_next) = (&k[ahead.clone()], &v[ahead]);
+        for (t, k_row) in kb.chunks_exact(head_dim).enumerate() {
+            // The next block's rows, so that memory works while this block computes.
+            prefetch_row(k_next.get(t * head_dim..(t + 1) * head_dim));
+            prefetch_row(v_next.get(t * head_dim..(t + 1) * head_dim));
+            for b in 0..quads {
+                let r = 4 * b;
+                let d = dot4::<M>([q_row(r), q_row(r + 1), q_row(r + 2), q_row(r + 3)], k_row);
+                for (j, d) in d.into_iter().enumerate() {
+                    sc[(r + j) * tb + t] = d * scale;
+                }
+            }
+            for r in 4 * quads..group {
+                sc[r * tb + t] = dot::<M>(q_row(r), k_row) * scale;
+            }
+        }
+        // Online softmax: weights exp(s - m) under the new running max m.
+        for (r, s) in sc.chunks_exact_mut(tb).enumerate() {
+            let p = &mut partial[r * stride..(r + 1) * stride];
+            let m = p[0].max(max_of(s));
+            if p[0] != m && p[0] != f32::NEG_INFINITY {
+                let c = (p[0] - m).exp();
+                p[1] *= c;
+                for x in &mut p[2..] {
+                    *x *= c;
+                }
+            }
+            p[0] = m;
+            p[1] += exp_shifted_sum::<M>(s, m);
+        }
+        // Values.
+        for b in 0..quads {
+            accumulate_values::<M, 4>(
+                &sc[4 * b * tb..],
+                tb,
+                vb,
+                head_dim,
+                &mut partial[4 * b * stride..],
+            );
+        }
+        for r in 4 * quads..group {
+            accumulate_values::<M, 1>(&sc[r * tb..], tb, vb, head_dim, &mut partial[r * stride..]);
+        }
+        start += tb;
+    }
+}
+
 multiversion! {
-    /// Attention of the `q.len() / head_dim` query heads sharing one KV head, over the cached
-    /// positions `k.len() / head_dim` (a contiguous range of them). Writes, per query head,
-    /// `[max score, sum of exp(score - max), sum of exp(score - max) * v (head_dim)]` into
-    /// `partial`; `scores` is scratch of at least (query heads x ATTENTION_BLOCK).
-    ///
-    /// One pass over the cache, a block of positions at a time (online softmax): the block's
-    /// scores, then the running max and sums rescaled when the max grows, then the block's V
-    /// rows accumulated into register tiles of four query heads, so that each V row is read
-    /// once for the whole group and the partial sums are stored once per block, not per row.
+    /// [`attention_body`] over an f32 KV cache.
     fn attention_partial<M>(
         q: &[f32],
         k: &[f32],
@@ -1064,79 +1196,36 @@ multiversion! {
         head_dim: usize,
         scale: f32,
         scores: &mut [f32],
+        kv_scratch: &mut [f32],
         partial: &mut [f32],
     ) {
-        let group = q.len() / head_dim;
-        let positions = k.len() / head_dim;
-        let stride = head_dim + 2;
-        let partial = &mut partial[..group * stride];
-        for p in partial.chunks_exact_mut(stride) {
-            p[0] = f32::NEG_INFINITY;
-            p[1] = 0.0;
-            p[2..].fill(0.0);
-        }
-        let q_row = |r: usize| &q[r * head_dim..(r + 1) * head_dim];
-        let quads = group / 4;
-        let mut start = 0;
-        while start < positions {
-            let tb = ATTENTION_BLOCK.min(positions - start);
-            let kb = &k[start * head_dim..(start + tb) * head_dim];
-            let vb = &v[start * head_dim..(start + tb) * head_dim];
-            // Scores of the block, row r at scores[r * tb..]: each K row read once for the
-            // group, four heads at a time.
-            let sc = &mut scores[..group * tb];
-            let ahead_pos = start + tb + (PREFETCH_BLOCKS - 1) * ATTENTION_BLOCK;
-            let ahead = ahead_pos.min(positions) * head_dim
-                ..(ahead_pos + ATTENTION_BLOCK).min(positions) * head_dim;
-            let (k_next, v_next) = (&k[ahead.clone()], &v[ahead]);
-            for (t, k_row) in kb.chunks_exact(head_dim).enumerate() {
-                // The next block's rows, so that memory works while this block computes.
-                prefetch_row(k_next.get(t * head_dim..(t + 1) * head_dim));
-                prefetch_row(v_next.get(t * head_dim..(t + 1) * head_dim));
-                for b in 0..quads {
-                    let r = 4 * b;
-                    let d = dot4::<M>([q_row(r), q_row(r + 1), q_row(r + 2), q_row(r + 3)], k_row);
-                    for (j, d) in d.into_iter().enumerate() {
-                        sc[(r + j) * tb + t] = d * scale;
-                    }
-                }
-                for r in 4 * quads..group {
-                    sc[r * tb + t] = dot::<M>(q_row(r), k_row) * scale;
-                }
-            }
-            // Online softmax: weights exp(s - m) under the new running max m.
-            for (r, s) in sc.chunks_exact_mut(tb).enumerate() {
-                let p = &mut partial[r * stride..(r + 1) * stride];
-                let m = p[0].max(max_of(s));
-                if p[0] != m && p[0] != f32::NEG_INFINITY {
-                    let c = (p[0] - m).exp();
-                    p[1] *= c;
-                    for x in &mut p[2..] {
-                        *x *= c;
-                    }
-                }
-                p[0] = m;
-                p[1] += exp_shifted_sum::<M>(s, m);
-            }
-            // Values.
-            for b in 0..quads {
-                accumulate_values::<M, 4>(&sc[4 * b * tb..], tb, vb, head_dim, &mut partial[4 * b * stride..]);
-            }
-            for r in 4 * quads..group {
-                accumulate_values::<M, 1>(&sc[r * tb..], tb, vb, head_dim, &mut partial[r * stride..]);
-            }
-            start += tb;
-        }
+        attention_body::<M, f32>(q, k, v, head_dim, scale, scores, kv_scratch, partial)
     }
 }
 
-/// Asks the cache to fetch every line of `row` (when present) without waiting for it.
+multiversion! {
+    /// [`attention_body`] over an f16 KV cache, widened a block at a time.
+    fn attention_partial_f16<M>(
+        q: &[f32],
+        k: &[f16],
+        v: &[f16],
+        head_dim: usize,
+        scale: f32,
+        scores: &mut [f32],
+        kv_scratch: &mut [f32],
+        partial: &mut [f32],
+    ) {
+        attention_body::<M, f16>(q, k, v, head_dim, scale, scores, kv_scratch, partial)
+    }
+}
+
+/// Asks the cache to fetch every line of `row` (when present) into L2 without waiting for it.
 #[inline(always)]
-fn prefetch_row(row: Option<&[f32]>) {
+fn prefetch_row<T>(row: Option<&[T]>) {
     #[cfg(target_arch = "x86_64")]
     if let Some(row) = row {
         use std::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
-        for line in row.chunks(16) {
+        for line in row.chunks((64 / std::mem::size_of::<T>()).max(1)) {
             // SAFETY: prefetching is a hint that never faults; the address is inside `row`.
             unsafe { _mm_prefetch::<_MM_HINT_T1>(line.as_ptr().cast()) };
         }
@@ -1192,16 +1281,36 @@ fn accumulate_values<M: Madd, const R: usize>(
 // ---------------------------------------------------------------------------------------------
 // Kernels.
 
-/// An element type the `gemm` crate multiplies: f32, or f16 (which it accumulates in f32).
-trait GemmElem: Copy + Send + Sync + 'static {
+/// How weights and caches are stored: f32, or f16 (widened to f32 for arithmetic; every sum
+/// is accumulated in f32). The `gemm` crate multiplies both.
+trait Elem: Copy + Send + Sync + 'static {
     const ZERO: Self;
     const ONE: Self;
     /// From an f32 input (already representable, see [`crate::reference::round_to_dtype`]).
     fn from_f32(x: f32) -> Self;
     fn to_f32(self) -> f32;
+    /// `src` as f32 inside a multiversioned body: `src` itself for f32, widened into
+    /// `scratch` for f16.
+    fn block<'a, M: Madd>(src: &'a [Self], scratch: &'a mut [f32]) -> &'a [f32];
+    /// The same outside one (picks the copy for `isa`).
+    fn widened<'a>(isa: Isa, src: &'a [Self], scratch: &'a mut [f32]) -> &'a [f32];
+    fn gemv_rows(isa: Isa, w: &[Self], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]);
+    fn gate_up_rows(isa: Isa, w_gate: &[Self], w_up: &[Self], x: &[f32], act: &mut [f32]);
+    #[allow(clippy::too_many_arguments)]
+    fn attention_partial(
+        isa: Isa,
+        q: &[f32],
+        k: &[Self],
+        v: &[Self],
+        head_dim: usize,
+        scale: f32,
+        scores: &mut [f32],
+        kv_scratch: &mut [f32],
+        partial: &mut [f32],
+    );
 }
 
-impl GemmElem for f32 {
+impl Elem for f32 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
     fn from_f32(x: f32) -> Self {
@@ -1210,9 +1319,35 @@ impl GemmElem for f32 {
     fn to_f32(self) -> f32 {
         self
     }
+    #[inline(always)]
+    fn block<'a, M: Madd>(src: &'a [f32], _: &'a mut [f32]) -> &'a [f32] {
+        src
+    }
+    fn widened<'a>(_: Isa, src: &'a [f32], _: &'a mut [f32]) -> &'a [f32] {
+        src
+    }
+    fn gemv_rows(isa: Isa, w: &[f32], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
+        gemv_rows(isa, w, x, residual, y)
+    }
+    fn gate_up_rows(isa: Isa, w_gate: &[f32], w_up: &[f32], x: &[f32], act: &mut [f32]) {
+        gate_up_rows(isa, w_gate, w_up, x, act)
+    }
+    fn attention_partial(
+        isa: Isa,
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        head_dim: usize,
+        scale: f32,
+        scores: &mut [f32],
+        kv_scratch: &mut [f32],
+        partial: &mut [f32],
+    ) {
+        attention_partial(isa, q, k, v, head_dim, scale, scores, kv_scratch, partial)
+    }
 }
 
-impl GemmElem for f16 {
+impl Elem for f16 {
     const ZERO: Self = f16::ZERO;
     const ONE: Self = f16::ONE;
     fn from_f32(x: f32) -> Self {
@@ -1220,6 +1355,49 @@ impl GemmElem for f16 {
     }
     fn to_f32(self) -> f32 {
         f16::to_f32(self)
+    }
+    #[inline(always)]
+    fn block<'a, M: Madd>(src: &'a [f16], scratch: &'a mut [f32]) -> &'a [f32] {
+        let dst = &mut scratch[..src.len()];
+        widen_into::<M>(src, dst);
+        dst
+    }
+    fn widened<'a>(isa: Isa, src: &'a [f16], scratch: &'a mut [f32]) -> &'a [f32] {
+        let dst = &mut scratch[..src.len()];
+        widen_f16(isa, src, dst);
+        dst
+    }
+    fn gemv_rows(isa: Isa, w: &[f16], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
+        gemv_rows_f16(isa, w, x, residual, y)
+    }
+    fn gate_up_rows(isa: Isa, w_gate: &[f16], w_up: &[f16], x: &[f32], act: &mut [f32]) {
+        gate_up_rows_f16(isa, w_gate, w_up, x, act)
+    }
+    fn attention_partial(
+        isa: Isa,
+        q: &[f32],
+        k: &[f16],
+        v: &[f16],
+        head_dim: usize,
+        scale: f32,
+        scores: &mut [f32],
+        kv_scratch: &mut [f32],
+        partial: &mut [f32],
+    ) {
+        attention_partial_f16(isa, q, k, v, head_dim, scale, scores, kv_scratch, partial)
+    }
+}
+
+/// `dst[i] = src[i]` widened eight halves at a time through the copy's [`Madd::widen8`].
+#[inline(always)]
+fn widen_into<M: Madd>(src: &[f16], dst: &mut [f32]) {
+    let mut s = src.chunks_exact(8);
+    let mut d = dst.chunks_exact_mut(8);
+    for (s, d) in (&mut s).zip(&mut d) {
+        d.copy_from_slice(&M::widen8(s.try_into().expect("chunks_exact")));
+    }
+    for (s, d) in s.remainder().iter().zip(d.into_remainder()) {
+        *d = s.to_f32();
     }
 }
 
@@ -1233,12 +1411,11 @@ struct GemmKernel<T> {
     k: usize,
 }
 
-impl<T: GemmElem> GemmKernel<T> {
+impl<T: Elem> GemmKernel<T> {
     fn new(b: &[Vec<f32>], m: usize, n: usize, k: usize) -> Self {
-        let convert = |v: &[f32]| v.iter().map(|&x| T::from_f32(x)).collect();
         GemmKernel {
-            a: convert(&b[0]),
-            b: convert(&b[1]),
+            a: to_elem(&b[0]),
+            b: to_elem(&b[1]),
             c: vec![T::ZERO; m * n],
             m,
             n,
@@ -1247,7 +1424,7 @@ impl<T: GemmElem> GemmKernel<T> {
     }
 }
 
-impl<T: GemmElem> CpuKernel for GemmKernel<T> {
+impl<T: Elem> CpuKernel for GemmKernel<T> {
     fn run(&mut self, ctx: Ctx<'_>) {
         let (m, n, k) = (self.m, self.n, self.k);
         let parallelism = if ctx.threads == 1 {
@@ -1292,97 +1469,62 @@ impl<T: GemmElem> CpuKernel for GemmKernel<T> {
     }
 }
 
-/// Decode GEMV `y = W x`, rows split across the workers; weights rotated (module doc).
-struct GemvKernel {
-    bufs: Rotation<(Vec<f32>, Vec<f32>)>,
+/// Decode GEMV `y = W x` (f32 accumulation; with f16, f16 weights, input and output), rows
+/// split across the workers; weights rotated (module doc).
+struct GemvKernel<T> {
+    bufs: Rotation<(Vec<T>, Vec<T>)>,
+    /// `x` widened per call (f16 only).
+    x: Vec<f32>,
     y: Vec<f32>,
+    /// `y` as stored (a copy for f32, rounded for f16).
+    out: Vec<T>,
 }
 
-impl GemvKernel {
+impl<T: Elem> GemvKernel<T> {
     fn new(b: &[Vec<f32>], n: usize, k: usize, llc: usize) -> Self {
-        let bytes = 4 * (n * k + k);
+        let bytes = std::mem::size_of::<T>() * (n * k + k);
         GemvKernel {
             bufs: Rotation::new(
-                (b[0].clone(), b[1].clone()),
+                (to_elem(&b[0]), to_elem(&b[1])),
                 copies_to_defeat_cache(bytes, llc),
             ),
+            x: vec![0.0; k],
             y: vec![0.0; n],
+            out: vec![T::ZERO; n],
         }
     }
 }
 
-impl CpuKernel for GemvKernel {
+impl<T: Elem> CpuKernel for GemvKernel<T> {
     fn run(&mut self, ctx: Ctx<'_>) {
         let (w, x) = self.bufs.advance();
+        let x = T::widened(ctx.isa, x, &mut self.x);
         gemv(ctx, w, x, None, &mut self.y);
+        for (o, y) in self.out.iter_mut().zip(&self.y) {
+            *o = T::from_f32(*y);
+        }
     }
 
     fn output(&self) -> Vec<f32> {
-        self.y.clone()
+        self.out.iter().map(|x| x.to_f32()).collect()
     }
 }
 
 /// `y = W x (+ residual)`, rows split across the pool.
-fn gemv(ctx: Ctx<'_>, w: &[f32], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
+fn gemv<T: Elem>(ctx: Ctx<'_>, w: &[T], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
     let k = x.len();
     // Whole blocks of four rows per task (gemv_rows' unit), at least 16 rows.
     let rows = task_len(y.len().div_ceil(4), ctx.threads, 4, 4);
     par_chunks(ctx, y, rows, |row0, y| {
         let w = &w[row0 * k..(row0 + y.len()) * k];
         let residual = residual.map(|r| &r[row0..row0 + y.len()]);
-        gemv_rows(ctx.isa, w, x, residual, y);
+        T::gemv_rows(ctx.isa, w, x, residual, y);
     });
 }
 
-/// Decode GEMV with f16 weights and input and an f16 output, accumulated in f32; weights
-/// rotated (module doc).
-struct GemvF16Kernel {
-    bufs: Rotation<(Vec<f16>, Vec<f16>)>,
-    /// `x` widened once per call.
-    x: Vec<f32>,
-    y: Vec<f32>,
-    y16: Vec<f16>,
-}
-
-impl GemvF16Kernel {
-    fn new(b: &[Vec<f32>], n: usize, k: usize, llc: usize) -> Self {
-        let bytes = 2 * (n * k + k);
-        GemvF16Kernel {
-            bufs: Rotation::new(
-                (to_f16(&b[0]), to_f16(&b[1])),
-                copies_to_defeat_cache(bytes, llc),
-            ),
-            x: vec![0.0; k],
-            y: vec![0.0; n],
-            y16: vec![f16::ZERO; n],
-        }
-    }
-}
-
-impl CpuKernel for GemvF16Kernel {
-    fn run(&mut self, ctx: Ctx<'_>) {
-        let (w, x16) = self.bufs.advance();
-        for (x, h) in self.x.iter_mut().zip(x16) {
-            *x = h.to_f32();
-        }
-        let (k, x) = (self.x.len(), &self.x);
-        let rows = task_len(self.y.len().div_ceil(4), ctx.threads, 4, 4);
-        par_chunks(ctx, &mut self.y, rows, |row0, y| {
-            gemv_rows_f16(ctx.isa, &w[row0 * k..(row0 + y.len()) * k], x, y);
-        });
-        for (h, y) in self.y16.iter_mut().zip(&self.y) {
-            *h = f16::from_f32(*y);
-        }
-    }
-
-    fn output(&self) -> Vec<f32> {
-        self.y16.iter().map(|h| h.to_f32()).collect()
-    }
-}
-
-/// f32 values (already representable in f16, see [`crate::reference::round_to_dtype`]) as f16.
-fn to_f16(v: &[f32]) -> Vec<f16> {
-    v.iter().map(|&x| f16::from_f32(x)).collect()
+/// f32 inputs (already representable, see [`crate::reference::round_to_dtype`]) as `T`.
+fn to_elem<T: Elem>(v: &[f32]) -> Vec<T> {
+    v.iter().map(|&x| T::from_f32(x)).collect()
 }
 
 /// What a [`RowwiseKernel`] does to each row.
@@ -1474,8 +1616,9 @@ struct AttentionPlan {
     splits: usize,
     /// Positions per split (the last may have fewer).
     split_len: usize,
-    /// `items x group x min(split_len, ATTENTION_BLOCK)`.
-    scores: Vec<f32>,
+    /// Per item: scores (`group x min(split_len, ATTENTION_BLOCK)`), then the scratch that f16
+    /// K and V blocks are widened into (`2 x ATTENTION_BLOCK x head_dim`).
+    scratch: Vec<f32>,
     /// `items x group x (head_dim + 2)`.
     partials: Vec<f32>,
 }
@@ -1495,9 +1638,13 @@ impl AttentionPlan {
             shape,
             splits,
             split_len,
-            scores: vec![0.0; items * group * split_len.min(ATTENTION_BLOCK)],
+            scratch: vec![0.0; items * Self::scratch_len(group, split_len, hd)],
             partials: vec![0.0; items * group * (hd + 2)],
         }
+    }
+
+    fn scratch_len(group: usize, split_len: usize, hd: usize) -> usize {
+        group * split_len.min(ATTENTION_BLOCK) + 2 * ATTENTION_BLOCK * hd
     }
 
     fn positions(&self, split: usize) -> Range<usize> {
@@ -1505,18 +1652,19 @@ impl AttentionPlan {
     }
 
     /// `out [q_heads x head_dim] = attention(q, K, V)`.
-    fn run(&mut self, ctx: Ctx<'_>, q: &[f32], k: &[f32], v: &[f32], out: &mut [f32]) {
+    fn run<T: Elem>(&mut self, ctx: Ctx<'_>, q: &[f32], k: &[T], v: &[T], out: &mut [f32]) {
         let hd = self.shape.head_dim as usize;
         let context = self.shape.context as usize;
         let group = (self.shape.q_heads / self.shape.kv_heads) as usize;
         let scale = 1.0 / (hd as f32).sqrt();
         let (splits, split_len) = (self.splits, self.split_len);
-        let item = |i: usize, scores: &mut [f32], partial: &mut [f32]| {
+        let item = |i: usize, scratch: &mut [f32], partial: &mut [f32]| {
             let (head, split) = (i / splits, i % splits);
             let pos = split_positions(split, split_len, context);
             let base = head * context * hd;
             let kv = base + pos.start * hd..base + pos.end * hd;
-            attention_partial(
+            let (scores, kv_scratch) = scratch.split_at_mut(group * split_len.min(ATTENTION_BLOCK));
+            T::attention_partial(
                 ctx.isa,
                 &q[head * group * hd..(head + 1) * group * hd],
                 &k[kv.clone()],
@@ -1524,12 +1672,13 @@ impl AttentionPlan {
                 hd,
                 scale,
                 scores,
+                kv_scratch,
                 partial,
             );
         };
-        let score_stride = group * self.split_len.min(ATTENTION_BLOCK);
+        let score_stride = Self::scratch_len(group, split_len, hd);
         let partial_stride = group * (hd + 2);
-        let scores = &mut self.scores;
+        let scores = &mut self.scratch;
         let partials = &mut self.partials;
         let items = partials.len() / partial_stride;
         if items == 1 || ctx.threads == 1 {
@@ -1589,20 +1738,20 @@ fn split_positions(split: usize, len: usize, context: usize) -> Range<usize> {
 }
 
 /// Decode attention; KV caches rotated (module doc).
-struct AttentionKernel {
+struct AttentionKernel<T> {
     q: Vec<f32>,
-    caches: Rotation<(Vec<f32>, Vec<f32>)>,
+    caches: Rotation<(Vec<T>, Vec<T>)>,
     plan: AttentionPlan,
     out: Vec<f32>,
 }
 
-impl AttentionKernel {
+impl<T: Elem> AttentionKernel<T> {
     fn new(b: &[Vec<f32>], shape: &AttentionShape, threads: usize, llc: usize) -> Self {
-        let bytes = 4 * (b[1].len() + b[2].len());
+        let bytes = std::mem::size_of::<T>() * (b[1].len() + b[2].len());
         AttentionKernel {
             q: b[0].clone(),
             caches: Rotation::new(
-                (b[1].clone(), b[2].clone()),
+                (to_elem(&b[1]), to_elem(&b[2])),
                 copies_to_defeat_cache(bytes, llc),
             ),
             plan: AttentionPlan::new(*shape, threads),
@@ -1611,7 +1760,7 @@ impl AttentionKernel {
     }
 }
 
-impl CpuKernel for AttentionKernel {
+impl<T: Elem> CpuKernel for AttentionKernel<T> {
     fn run(&mut self, ctx: Ctx<'_>) {
         let (k, v) = self.caches.advance();
         self.plan.run(ctx, &self.q, k, v, &mut self.out);
@@ -1623,23 +1772,24 @@ impl CpuKernel for AttentionKernel {
 }
 
 /// One layer's weights and KV cache, in the order of [`crate::reference::inputs`].
+/// The norm gains stay f32 (a few KiB); matrices and caches are stored as `T`.
 #[derive(Clone)]
-struct LayerWeights {
+struct LayerWeights<T> {
     attn_norm: Vec<f32>,
-    w_qkv: Vec<f32>,
-    k_cache: Vec<f32>,
-    v_cache: Vec<f32>,
-    w_o: Vec<f32>,
+    w_qkv: Vec<T>,
+    k_cache: Vec<T>,
+    v_cache: Vec<T>,
+    w_o: Vec<T>,
     mlp_norm: Vec<f32>,
-    w_gate: Vec<f32>,
-    w_up: Vec<f32>,
-    w_down: Vec<f32>,
+    w_gate: Vec<T>,
+    w_up: Vec<T>,
+    w_down: Vec<T>,
 }
 
 /// One Llama-style decode layer for one token; weights and caches rotated (module doc).
-struct DecodeStepKernel {
+struct DecodeStepKernel<T> {
     x: Vec<f32>,
-    layers: Rotation<LayerWeights>,
+    layers: Rotation<LayerWeights<T>>,
     model: ModelShape,
     context: usize,
     attention: AttentionPlan,
@@ -1652,20 +1802,20 @@ struct DecodeStepKernel {
     out: Vec<f32>,
 }
 
-impl DecodeStepKernel {
+impl<T: Elem> DecodeStepKernel<T> {
     fn new(b: &[Vec<f32>], model: &ModelShape, context: usize, threads: usize, llc: usize) -> Self {
         let layer = LayerWeights {
             attn_norm: b[1].clone(),
-            w_qkv: b[2].clone(),
-            k_cache: b[3].clone(),
-            v_cache: b[4].clone(),
-            w_o: b[5].clone(),
+            w_qkv: to_elem(&b[2]),
+            k_cache: to_elem(&b[3]),
+            v_cache: to_elem(&b[4]),
+            w_o: to_elem(&b[5]),
             mlp_norm: b[6].clone(),
-            w_gate: b[7].clone(),
-            w_up: b[8].clone(),
-            w_down: b[9].clone(),
+            w_gate: to_elem(&b[7]),
+            w_up: to_elem(&b[8]),
+            w_down: to_elem(&b[9]),
         };
-        let bytes = 4 * b[1..].iter().map(Vec::len).sum::<usize>();
+        let bytes = std::mem::size_of::<T>() * b[1..].iter().map(Vec::len).sum::<usize>();
         let h = model.hidden as usize;
         let attn_width = (model.q_heads * model.head_dim) as usize;
         let shape = AttentionShape {
@@ -1691,7 +1841,7 @@ impl DecodeStepKernel {
     }
 }
 
-impl CpuKernel for DecodeStepKernel {
+impl<T: Elem> CpuKernel for DecodeStepKernel<T> {
     fn run(&mut self, ctx: Ctx<'_>) {
         let lw = self.layers.advance();
         let hd = self.model.head_dim as usize;
@@ -1707,8 +1857,15 @@ impl CpuKernel for DecodeStepKernel {
         let last = self.context - 1;
         for head in 0..self.model.kv_heads as usize {
             let at = (head * self.context + last) * hd;
-            lw.k_cache[at..at + hd].copy_from_slice(&k_new[head * hd..(head + 1) * hd]);
-            lw.v_cache[at..at + hd].copy_from_slice(&v_new[head * hd..(head + 1) * hd]);
+            let new = head * hd..(head + 1) * hd;
+            for (dst, src) in [
+                (&mut lw.k_cache, &k_new[new.clone()]),
+                (&mut lw.v_cache, &v_new[new]),
+            ] {
+                for (d, s) in dst[at..at + hd].iter_mut().zip(src) {
+                    *d = T::from_f32(*s);
+                }
+            }
         }
         self.attention
             .run(ctx, q, &lw.k_cache, &lw.v_cache, &mut self.attn);
@@ -1722,7 +1879,7 @@ impl CpuKernel for DecodeStepKernel {
         let rows = task_len(self.act.len().div_ceil(2), ctx.threads, 8, 2);
         par_chunks(ctx, &mut self.act, rows, |row0, act| {
             let r = row0 * h..(row0 + act.len()) * h;
-            gate_up_rows(ctx.isa, &w_gate[r.clone()], &w_up[r], hn, act);
+            T::gate_up_rows(ctx.isa, &w_gate[r.clone()], &w_up[r], hn, act);
         });
         gemv(ctx, &lw.w_down, &self.act, Some(&self.o), &mut self.out);
     }
@@ -1812,25 +1969,55 @@ mod tests {
 
     #[test]
     fn attention_baseline_and_detected_copies_agree() {
-        // The baseline copy (no AVX2/FMA; its own horizontal sums) is what machines without
-        // AVX2 run: it must give the detected copy's answer. Odd shapes: a group of 6 (a tile
-        // of four heads and two single heads), head dim 72 (tiles and a remainder), 70
-        // positions (two full blocks and a short one).
+        // The baseline copy (no AVX2/FMA; its own horizontal sums and f16 widening) is what
+        // machines without AVX2 run: it must give the detected copy's answer, for f32 and f16
+        // caches; and the f16 cache must give the f32 answer for the same (f16-representable)
+        // values. Odd shapes: a group of 6 (a tile of four heads and two single heads), head
+        // dim 72 (tiles and a remainder), 70 positions (two full blocks and a short one).
         let (group, hd, positions) = (6usize, 72usize, 70usize);
         let mut rng = crate::reference::SplitMix64::new(11);
-        let mut gen_buf = |n: usize| (0..n).map(|_| rng.uniform()).collect::<Vec<f32>>();
+        let mut gen_buf = |n: usize| {
+            let mut v: Vec<f32> = (0..n).map(|_| rng.uniform()).collect();
+            crate::reference::round_to_dtype(&mut v, Dtype::F16);
+            v
+        };
         let q = gen_buf(group * hd);
         let k = gen_buf(positions * hd);
         let v = gen_buf(positions * hd);
-        let run = |isa: Isa| {
+        fn run<T: Elem>(
+            isa: Isa,
+            q: &[f32],
+            k: &[f32],
+            v: &[f32],
+            group: usize,
+            hd: usize,
+        ) -> Vec<f32> {
             let mut scores = vec![0.0; group * ATTENTION_BLOCK];
+            let mut scratch = vec![0.0; 2 * ATTENTION_BLOCK * hd];
             let mut partial = vec![0.0; group * (hd + 2)];
-            attention_partial(isa, &q, &k, &v, hd, 0.3, &mut scores, &mut partial);
+            let (k, v): (Vec<T>, Vec<T>) = (to_elem(k), to_elem(v));
+            T::attention_partial(
+                isa,
+                q,
+                &k,
+                &v,
+                hd,
+                0.3,
+                &mut scores,
+                &mut scratch,
+                &mut partial,
+            );
             partial
-        };
-        let (base, detected) = (run(Isa::Baseline), run(Isa::detect()));
-        for (a, b) in base.iter().zip(&detected) {
-            assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "{a} vs {b}");
+        }
+        let want = run::<f32>(Isa::Baseline, &q, &k, &v, group, hd);
+        for got in [
+            run::<f32>(Isa::detect(), &q, &k, &v, group, hd),
+            run::<f16>(Isa::Baseline, &q, &k, &v, group, hd),
+            run::<f16>(Isa::detect(), &q, &k, &v, group, hd),
+        ] {
+            for (a, b) in want.iter().zip(&got) {
+                assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "{a} vs {b}");
+            }
         }
     }
 
@@ -1841,16 +2028,18 @@ mod tests {
         let mut rng = crate::reference::SplitMix64::new(12);
         let w: Vec<f16> = (0..n * k).map(|_| f16::from_f32(rng.uniform())).collect();
         let x: Vec<f32> = (0..k).map(|_| rng.uniform()).collect();
+        let residual: Vec<f32> = (0..n).map(|_| rng.uniform()).collect();
         let run = |isa: Isa| {
             let mut y = vec![0.0f32; n];
-            gemv_rows_f16(isa, &w, &x, &mut y);
+            gemv_rows_f16(isa, &w, &x, Some(&residual), &mut y);
             y
         };
         let want: Vec<f32> = (0..n)
             .map(|i| {
-                (0..k)
+                let dot: f64 = (0..k)
                     .map(|j| w[i * k + j].to_f32() as f64 * x[j] as f64)
-                    .sum::<f64>() as f32
+                    .sum();
+                (dot + residual[i] as f64) as f32
             })
             .collect();
         for y in [run(Isa::Baseline), run(Isa::detect())] {
@@ -1874,6 +2063,7 @@ mod tests {
             .flat_map(|t| std::iter::repeat_n(t as f32, hd))
             .collect();
         let mut scores = vec![0.0; ATTENTION_BLOCK];
+        let mut scratch = vec![0.0; 2 * ATTENTION_BLOCK * hd];
         let mut partial = vec![0.0; hd + 2];
         attention_partial(
             Isa::detect(),
@@ -1883,6 +2073,7 @@ mod tests {
             hd,
             0.5,
             &mut scores,
+            &mut scratch,
             &mut partial,
         );
         let s: Vec<f64> = (0..positions).map(|t| 0.5 * t as f64).collect();
