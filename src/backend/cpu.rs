@@ -758,23 +758,22 @@ fn dot4<M: Madd>(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] {
     ]
 }
 
-/// Four dot products of f16 rows with the same f32 `x`, the rows widened 16 values at a time.
+/// Four dot products of rows with the same `x`, either side stored as f32 or f16 (f16 widened
+/// 16 values at a time, in registers): f16 weight rows with an f32 input (GEMV), or f32 query
+/// rows with an f16 key (attention). All-f32 callers use [`dot4`].
 #[inline(always)]
-fn dot4_f16<M: Madd>(rows: [&[f16]; 4], x: &[f32]) -> [f32; 4] {
+fn dot4_mixed<M: Madd, R: Elem, X: Elem>(rows: [&[R]; 4], x: &[X]) -> [f32; 4] {
     const W: usize = 16;
     let k = x.len();
     let rows = rows.map(|r| &r[..k]);
     let mut acc = [[0.0f32; W]; 4];
     let full = k / W * W;
     for c in (0..full).step_by(W) {
-        let xs = &x[c..c + W];
+        let xs = X::tile16::<M>(&x[c..c + W]);
         for (a, row) in acc.iter_mut().zip(&rows) {
-            let h: &[f16; W] = row[c..c + W].try_into().expect("chunk");
-            let lo = M::widen8(h[..8].try_into().expect("half"));
-            let hi = M::widen8(h[8..].try_into().expect("half"));
-            for j in 0..8 {
-                a[j] = M::madd(lo[j], xs[j], a[j]);
-                a[8 + j] = M::madd(hi[j], xs[8 + j], a[8 + j]);
+            let w = R::tile16::<M>(&row[c..c + W]);
+            for j in 0..W {
+                a[j] = M::madd(w[j], xs[j], a[j]);
             }
         }
     }
@@ -784,7 +783,7 @@ fn dot4_f16<M: Madd>(rows: [&[f16]; 4], x: &[f32]) -> [f32; 4] {
         *o = row[full..]
             .iter()
             .zip(&x[full..])
-            .fold(*s, |t, (a, b)| M::madd(a.to_f32(), *b, t));
+            .fold(*s, |t, (a, b)| M::madd(a.to_f32(), b.to_f32(), t));
     }
     out
 }
@@ -986,7 +985,7 @@ multiversion! {
                 let i = (4 * b + r).min(n - 1);
                 &w[i * k..(i + 1) * k]
             };
-            let d = dot4_f16::<M>([row(0), row(1), row(2), row(3)], x);
+            let d = dot4_mixed::<M, f16, f32>([row(0), row(1), row(2), row(3)], x);
             for (r, d) in d.into_iter().enumerate().take(n - 4 * b) {
                 y[4 * b + r] = d + residual.map_or(0.0, |res| res[4 * b + r]);
             }
@@ -1005,7 +1004,7 @@ multiversion! {
                 let i = (2 * p + r).min(n - 1);
                 i * k..(i + 1) * k
             };
-            let d = dot4_f16::<M>(
+            let d = dot4_mixed::<M, f16, f32>(
                 [&w_gate[rows(0)], &w_gate[rows(1)], &w_up[rows(0)], &w_up[rows(1)]],
                 x,
             );
@@ -1094,12 +1093,13 @@ const PREFETCH_BLOCKS: usize = 2;
 /// Output dims per register tile of the value pass: two 256-bit vectors per query head, so
 /// that the tile of four heads (8 vectors), the V row slice and the weight fit in 16 ymm.
 const V_TILE: usize = 16;
+const _: () = assert!(V_TILE == 16, "the value tiles are loaded with Elem::tile16");
 
 /// Attention of the `q.len() / head_dim` query heads sharing one KV head, over the cached
 /// positions `k.len() / head_dim` (a contiguous range of them). Writes, per query head,
 /// `[max score, sum of exp(score - max), sum of exp(score - max) * v (head_dim)]` into
-/// `partial`; `scores` is scratch of at least (query heads x ATTENTION_BLOCK) and `kv_scratch`
-/// of 2 x ATTENTION_BLOCK x head_dim (f16 blocks are widened into it; f32 is read in place).
+/// `partial`; `scores` is scratch of at least (query heads x ATTENTION_BLOCK). An f16 cache is
+/// widened 16 values at a time in registers as it is read.
 ///
 /// One pass over the cache, a block of positions at a time (online softmax): the block's
 /// scores, then the running max and sums rescaled when the max grows, then the block's V
@@ -1114,7 +1114,6 @@ fn attention_body<M: Madd, T: Elem>(
     head_dim: usize,
     scale: f32,
     scores: &mut [f32],
-    kv_scratch: &mut [f32],
     partial: &mut [f32],
 ) {
     let group = q.len() / head_dim;
@@ -1131,9 +1130,8 @@ fn attention_body<M: Madd, T: Elem>(
     let mut start = 0;
     while start < positions {
         let tb = ATTENTION_BLOCK.min(positions - start);
-        let (ks, vs) = kv_scratch.split_at_mut(ATTENTION_BLOCK * head_dim);
-        let kb = T::block::<M>(&k[start * head_dim..(start + tb) * head_dim], ks);
-        let vb = T::block::<M>(&v[start * head_dim..(start + tb) * head_dim], vs);
+        let kb = &k[start * head_dim..(start + tb) * head_dim];
+        let vb = &v[start * head_dim..(start + tb) * head_dim];
         // Scores of the block, row r at scores[r * tb..]: each K row read once for the
         // group, four heads at a time.
         let sc = &mut scores[..group * tb];
@@ -1147,13 +1145,14 @@ fn attention_body<M: Madd, T: Elem>(
             prefetch_row(v_next.get(t * head_dim..(t + 1) * head_dim));
             for b in 0..quads {
                 let r = 4 * b;
-                let d = dot4::<M>([q_row(r), q_row(r + 1), q_row(r + 2), q_row(r + 3)], k_row);
+                let d =
+                    T::dot4_key::<M>([q_row(r), q_row(r + 1), q_row(r + 2), q_row(r + 3)], k_row);
                 for (j, d) in d.into_iter().enumerate() {
                     sc[(r + j) * tb + t] = d * scale;
                 }
             }
             for r in 4 * quads..group {
-                sc[r * tb + t] = dot::<M>(q_row(r), k_row) * scale;
+                sc[r * tb + t] = T::dot_key::<M>(q_row(r), k_row) * scale;
             }
         }
         // Online softmax: weights exp(s - m) under the new running max m.
@@ -1172,7 +1171,7 @@ fn attention_body<M: Madd, T: Elem>(
         }
         // Values.
         for b in 0..quads {
-            accumulate_values::<M, 4>(
+            accumulate_values::<M, T, 4>(
                 &sc[4 * b * tb..],
                 tb,
                 vb,
@@ -1181,7 +1180,13 @@ fn attention_body<M: Madd, T: Elem>(
             );
         }
         for r in 4 * quads..group {
-            accumulate_values::<M, 1>(&sc[r * tb..], tb, vb, head_dim, &mut partial[r * stride..]);
+            accumulate_values::<M, T, 1>(
+                &sc[r * tb..],
+                tb,
+                vb,
+                head_dim,
+                &mut partial[r * stride..],
+            );
         }
         start += tb;
     }
@@ -1196,10 +1201,9 @@ multiversion! {
         head_dim: usize,
         scale: f32,
         scores: &mut [f32],
-        kv_scratch: &mut [f32],
         partial: &mut [f32],
     ) {
-        attention_body::<M, f32>(q, k, v, head_dim, scale, scores, kv_scratch, partial)
+        attention_body::<M, f32>(q, k, v, head_dim, scale, scores, partial)
     }
 }
 
@@ -1212,10 +1216,9 @@ multiversion! {
         head_dim: usize,
         scale: f32,
         scores: &mut [f32],
-        kv_scratch: &mut [f32],
         partial: &mut [f32],
     ) {
-        attention_body::<M, f16>(q, k, v, head_dim, scale, scores, kv_scratch, partial)
+        attention_body::<M, f16>(q, k, v, head_dim, scale, scores, partial)
     }
 }
 
@@ -1237,10 +1240,10 @@ fn prefetch_row<T>(row: Option<&[T]>) {
 /// `partial[r][2 + d] += sum over t of w[r * tb + t] * v[t][d]` for `R` query heads: tiles of
 /// `V_TILE` dims x `R` heads held in registers across the block's `tb` rows.
 #[inline(always)]
-fn accumulate_values<M: Madd, const R: usize>(
+fn accumulate_values<M: Madd, T: Elem, const R: usize>(
     w: &[f32],
     tb: usize,
-    v: &[f32],
+    v: &[T],
     head_dim: usize,
     partial: &mut [f32],
 ) {
@@ -1255,7 +1258,7 @@ fn accumulate_values<M: Madd, const R: usize>(
             a.copy_from_slice(&partial[r * stride + 2 + d0..r * stride + 2 + d0 + V_TILE]);
         }
         for (t, v_row) in v.chunks_exact(head_dim).take(tb).enumerate() {
-            let x: &[f32; V_TILE] = v_row[d0..d0 + V_TILE].try_into().expect("tile");
+            let x = T::tile16::<M>(&v_row[d0..d0 + V_TILE]);
             for (a, wr) in acc.iter_mut().zip(&ws) {
                 let wt = wr[t];
                 for j in 0..V_TILE {
@@ -1272,7 +1275,10 @@ fn accumulate_values<M: Madd, const R: usize>(
         for (t, v_row) in v.chunks_exact(head_dim).enumerate() {
             for r in 0..R {
                 let p = &mut partial[r * stride + 2 + full..(r + 1) * stride];
-                axpy::<M>(p, w[r * tb + t], &v_row[full..]);
+                let wt = w[r * tb + t];
+                for (y, x) in p.iter_mut().zip(&v_row[full..]) {
+                    *y = M::madd(wt, x.to_f32(), *y);
+                }
             }
         }
     }
@@ -1289,9 +1295,12 @@ trait Elem: Copy + Send + Sync + 'static {
     /// From an f32 input (already representable, see [`crate::reference::round_to_dtype`]).
     fn from_f32(x: f32) -> Self;
     fn to_f32(self) -> f32;
-    /// `src` as f32 inside a multiversioned body: `src` itself for f32, widened into
-    /// `scratch` for f16.
-    fn block<'a, M: Madd>(src: &'a [Self], scratch: &'a mut [f32]) -> &'a [f32];
+    /// `src[..16]` as f32, inside a multiversioned body (f16: two `widen8`).
+    fn tile16<M: Madd>(src: &[Self]) -> [f32; 16];
+    /// Scores of four f32 query rows against one cached key row.
+    fn dot4_key<M: Madd>(q: [&[f32]; 4], key: &[Self]) -> [f32; 4];
+    /// The score of one query row against one cached key row.
+    fn dot_key<M: Madd>(q: &[f32], key: &[Self]) -> f32;
     /// The same outside one (picks the copy for `isa`).
     fn widened<'a>(isa: Isa, src: &'a [Self], scratch: &'a mut [f32]) -> &'a [f32];
     fn gemv_rows(isa: Isa, w: &[Self], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]);
@@ -1305,7 +1314,6 @@ trait Elem: Copy + Send + Sync + 'static {
         head_dim: usize,
         scale: f32,
         scores: &mut [f32],
-        kv_scratch: &mut [f32],
         partial: &mut [f32],
     );
 }
@@ -1320,8 +1328,16 @@ impl Elem for f32 {
         self
     }
     #[inline(always)]
-    fn block<'a, M: Madd>(src: &'a [f32], _: &'a mut [f32]) -> &'a [f32] {
-        src
+    fn tile16<M: Madd>(src: &[f32]) -> [f32; 16] {
+        src[..16].try_into().expect("16 values")
+    }
+    #[inline(always)]
+    fn dot4_key<M: Madd>(q: [&[f32]; 4], key: &[f32]) -> [f32; 4] {
+        dot4::<M>(q, key)
+    }
+    #[inline(always)]
+    fn dot_key<M: Madd>(q: &[f32], key: &[f32]) -> f32 {
+        dot::<M>(q, key)
     }
     fn widened<'a>(_: Isa, src: &'a [f32], _: &'a mut [f32]) -> &'a [f32] {
         src
@@ -1340,10 +1356,9 @@ impl Elem for f32 {
         head_dim: usize,
         scale: f32,
         scores: &mut [f32],
-        kv_scratch: &mut [f32],
         partial: &mut [f32],
     ) {
-        attention_partial(isa, q, k, v, head_dim, scale, scores, kv_scratch, partial)
+        attention_partial(isa, q, k, v, head_dim, scale, scores, partial)
     }
 }
 
@@ -1357,10 +1372,20 @@ impl Elem for f16 {
         f16::to_f32(self)
     }
     #[inline(always)]
-    fn block<'a, M: Madd>(src: &'a [f16], scratch: &'a mut [f32]) -> &'a [f32] {
-        let dst = &mut scratch[..src.len()];
-        widen_into::<M>(src, dst);
-        dst
+    fn tile16<M: Madd>(src: &[f16]) -> [f32; 16] {
+        let lo = M::widen8(src[..8].try_into().expect("8 halves"));
+        let hi = M::widen8(src[8..16].try_into().expect("8 halves"));
+        std::array::from_fn(|j| if j < 8 { lo[j] } else { hi[j - 8] })
+    }
+    #[inline(always)]
+    fn dot4_key<M: Madd>(q: [&[f32]; 4], key: &[f16]) -> [f32; 4] {
+        dot4_mixed::<M, f32, f16>(q, key)
+    }
+    #[inline(always)]
+    fn dot_key<M: Madd>(q: &[f32], key: &[f16]) -> f32 {
+        q.iter()
+            .zip(key)
+            .fold(0.0, |t, (a, b)| M::madd(*a, b.to_f32(), t))
     }
     fn widened<'a>(isa: Isa, src: &'a [f16], scratch: &'a mut [f32]) -> &'a [f32] {
         let dst = &mut scratch[..src.len()];
@@ -1381,10 +1406,9 @@ impl Elem for f16 {
         head_dim: usize,
         scale: f32,
         scores: &mut [f32],
-        kv_scratch: &mut [f32],
         partial: &mut [f32],
     ) {
-        attention_partial_f16(isa, q, k, v, head_dim, scale, scores, kv_scratch, partial)
+        attention_partial_f16(isa, q, k, v, head_dim, scale, scores, partial)
     }
 }
 
@@ -1616,9 +1640,8 @@ struct AttentionPlan {
     splits: usize,
     /// Positions per split (the last may have fewer).
     split_len: usize,
-    /// Per item: scores (`group x min(split_len, ATTENTION_BLOCK)`), then the scratch that f16
-    /// K and V blocks are widened into (`2 x ATTENTION_BLOCK x head_dim`).
-    scratch: Vec<f32>,
+    /// `items x group x min(split_len, ATTENTION_BLOCK)`.
+    scores: Vec<f32>,
     /// `items x group x (head_dim + 2)`.
     partials: Vec<f32>,
 }
@@ -1638,13 +1661,9 @@ impl AttentionPlan {
             shape,
             splits,
             split_len,
-            scratch: vec![0.0; items * Self::scratch_len(group, split_len, hd)],
+            scores: vec![0.0; items * group * split_len.min(ATTENTION_BLOCK)],
             partials: vec![0.0; items * group * (hd + 2)],
         }
-    }
-
-    fn scratch_len(group: usize, split_len: usize, hd: usize) -> usize {
-        group * split_len.min(ATTENTION_BLOCK) + 2 * ATTENTION_BLOCK * hd
     }
 
     fn positions(&self, split: usize) -> Range<usize> {
@@ -1658,12 +1677,11 @@ impl AttentionPlan {
         let group = (self.shape.q_heads / self.shape.kv_heads) as usize;
         let scale = 1.0 / (hd as f32).sqrt();
         let (splits, split_len) = (self.splits, self.split_len);
-        let item = |i: usize, scratch: &mut [f32], partial: &mut [f32]| {
+        let item = |i: usize, scores: &mut [f32], partial: &mut [f32]| {
             let (head, split) = (i / splits, i % splits);
             let pos = split_positions(split, split_len, context);
             let base = head * context * hd;
             let kv = base + pos.start * hd..base + pos.end * hd;
-            let (scores, kv_scratch) = scratch.split_at_mut(group * split_len.min(ATTENTION_BLOCK));
             T::attention_partial(
                 ctx.isa,
                 &q[head * group * hd..(head + 1) * group * hd],
@@ -1672,13 +1690,12 @@ impl AttentionPlan {
                 hd,
                 scale,
                 scores,
-                kv_scratch,
                 partial,
             );
         };
-        let score_stride = Self::scratch_len(group, split_len, hd);
+        let score_stride = group * split_len.min(ATTENTION_BLOCK);
         let partial_stride = group * (hd + 2);
-        let scores = &mut self.scratch;
+        let scores = &mut self.scores;
         let partials = &mut self.partials;
         let items = partials.len() / partial_stride;
         if items == 1 || ctx.threads == 1 {
@@ -1993,20 +2010,9 @@ mod tests {
             hd: usize,
         ) -> Vec<f32> {
             let mut scores = vec![0.0; group * ATTENTION_BLOCK];
-            let mut scratch = vec![0.0; 2 * ATTENTION_BLOCK * hd];
             let mut partial = vec![0.0; group * (hd + 2)];
             let (k, v): (Vec<T>, Vec<T>) = (to_elem(k), to_elem(v));
-            T::attention_partial(
-                isa,
-                q,
-                &k,
-                &v,
-                hd,
-                0.3,
-                &mut scores,
-                &mut scratch,
-                &mut partial,
-            );
+            T::attention_partial(isa, q, &k, &v, hd, 0.3, &mut scores, &mut partial);
             partial
         }
         let want = run::<f32>(Isa::Baseline, &q, &k, &v, group, hd);
@@ -2063,7 +2069,6 @@ mod tests {
             .flat_map(|t| std::iter::repeat_n(t as f32, hd))
             .collect();
         let mut scores = vec![0.0; ATTENTION_BLOCK];
-        let mut scratch = vec![0.0; 2 * ATTENTION_BLOCK * hd];
         let mut partial = vec![0.0; hd + 2];
         attention_partial(
             Isa::detect(),
@@ -2073,7 +2078,6 @@ mod tests {
             hd,
             0.5,
             &mut scores,
-            &mut scratch,
             &mut partial,
         );
         let s: Vec<f64> = (0..positions).map(|t| 0.5 * t as f64).collect();
