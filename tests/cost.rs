@@ -375,6 +375,41 @@ fn measured_rows_come_from_the_results_file_and_calibrate_the_projection() {
     assert!(proj.efficiency_source.contains("GEMM 50%"));
 }
 
+#[test]
+fn a_decode_step_measured_in_f16_stands_for_bf16_before_one_in_f32() {
+    // The same model measured in f32 and f16: a bf16 projection is compared with the f16 row
+    // (the same bytes per weight), whichever comes first in the file.
+    let mut run = accelbench::results::load(&fixture_path()).unwrap();
+    let base = run
+        .results
+        .iter()
+        .find(|r| r.kernel == "decode_step")
+        .unwrap()
+        .clone();
+    for (dtype, tps) in [("f32", 1.0), ("f16", 1.8)] {
+        let mut row = base.clone();
+        row.shape.insert("model".into(), "llama-3.1-8b".into());
+        row.dtype = dtype.into();
+        row.tokens_per_s = Some(tps);
+        run.results.push(row);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.json");
+    accelbench::results::save(&run, &file, false).unwrap();
+    let mut o = options("llama-3.1-8b");
+    o.files = vec![file];
+    let r = cost::compute(&o).unwrap();
+    let cpu = r.rows.iter().find(|r| r.kind == "local").unwrap();
+    assert_eq!(cpu.decode_tokens_per_s, Some(1.8));
+    assert!(
+        cpu.notes
+            .iter()
+            .any(|n| n.contains("measured decode_step llama-3.1-8b context 1024 f16")),
+        "{:?}",
+        cpu.notes
+    );
+}
+
 // ----------------------------------------------------------------- CLI
 
 #[test]

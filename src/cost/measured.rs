@@ -11,6 +11,7 @@ use crate::model::{ElemBytes, ModelShape};
 use crate::results::{DeviceKind, DeviceRecord, ResultRow, RunResults};
 
 use super::pricing::Efficiency;
+use super::project::ServingShape;
 
 /// One local device as measured in one results file.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,13 +50,16 @@ fn row_model(row: &ResultRow) -> Option<ModelShape> {
 
 /// Measured rows for every hardware device of `run`, for `model` with prompts of
 /// `prompt_tokens` and `output_tokens` generated.
+/// Where a run measured the decode step in several dtypes, the one nearest the serving
+/// precision's weight bytes is used (f16 for bf16).
 pub fn measured_devices(
     run: &RunResults,
     file: &Path,
     model: &ModelShape,
-    prompt_tokens: u64,
-    output_tokens: u64,
+    shape: &ServingShape,
 ) -> Vec<MeasuredDevice> {
+    let (prompt_tokens, output_tokens) = (shape.prompt_tokens, shape.output_tokens);
+    let weight_bytes = shape.elem_bytes().weight;
     let mut out = Vec::new();
     for dev in &run.devices {
         if is_software_adapter(dev) {
@@ -67,7 +71,8 @@ pub fn measured_devices(
             .filter(|r| r.device == dev.id && r.is_valid())
             .collect();
         let mut notes = Vec::new();
-        let decode = decode_rate(&rows, model, prompt_tokens + output_tokens / 2, &mut notes);
+        let mean_context = prompt_tokens + output_tokens / 2;
+        let decode = decode_rate(&rows, model, mean_context, weight_bytes, &mut notes);
         let prefill = prefill_rate(&rows, model, prompt_tokens, &mut notes);
         if decode.is_none() && prefill.is_none() {
             continue;
@@ -91,19 +96,30 @@ fn decode_rate(
     rows: &[&ResultRow],
     model: &ModelShape,
     mean_context: u64,
+    weight_bytes: u64,
     notes: &mut Vec<String>,
 ) -> Option<f64> {
-    let candidates: Vec<(&ResultRow, ModelShape, u64, f64)> = rows
+    // (row, its model, its context, its tokens/s)
+    type Candidate<'a> = (&'a ResultRow, ModelShape, u64, f64);
+    let candidates: Vec<Candidate> = rows
         .iter()
         .filter(|r| r.kernel == "decode_step")
         .filter_map(|r| Some((*r, row_model(r)?, shape_u64(r, "context")?, r.tokens_per_s?)))
         .filter(|(_, _, _, t)| t.is_finite() && *t > 0.0)
         .collect();
     let distance = |c: u64| (c as f64 / mean_context.max(1) as f64).ln().abs();
-    let same: Option<&(&ResultRow, ModelShape, u64, f64)> = candidates
+    // Nearest dtype to the serving precision first (f16 rows stand for bf16), then context.
+    let dtype_gap = |r: &ResultRow| dtype_bytes(&r.dtype).abs_diff(weight_bytes);
+    let nearer = |a: &&(&ResultRow, ModelShape, u64, f64),
+                  b: &&(&ResultRow, ModelShape, u64, f64)| {
+        dtype_gap(a.0)
+            .cmp(&dtype_gap(b.0))
+            .then(distance(a.2).total_cmp(&distance(b.2)))
+    };
+    let same: Option<&Candidate> = candidates
         .iter()
         .filter(|(_, m, _, _)| m.name == model.name)
-        .min_by(|a, b| distance(a.2).total_cmp(&distance(b.2)));
+        .min_by(nearer);
     if let Some((row, _, context, tps)) = same {
         notes.push(format!(
             "decode: measured decode_step {} context {context} {}, batch 1",
@@ -111,10 +127,11 @@ fn decode_rate(
         ));
         return Some(*tps);
     }
-    // Scale from the largest measured model: its bytes per token are the nearest in kind.
+    // Else scale from the largest measured model (in the nearest dtype): its bytes per token
+    // are the nearest in kind.
     let (row, measured_model, context, tps) = candidates
         .iter()
-        .max_by_key(|(_, m, c, _)| (m.total_params(), *c))?;
+        .max_by_key(|(r, m, c, _)| (std::cmp::Reverse(dtype_gap(r)), m.total_params(), *c))?;
     let eb = dtype_bytes(&row.dtype);
     let elem = ElemBytes {
         weight: eb,

@@ -235,9 +235,7 @@ fn compute_with(
     let mut rows = Vec::new();
 
     for (file, run) in runs {
-        for dev in
-            measured::measured_devices(run, file, model, opts.prompt_tokens, opts.output_tokens)
-        {
+        for dev in measured::measured_devices(run, file, model, &shape) {
             rows.push(measured_row(&dev, opts, pricing));
         }
     }
