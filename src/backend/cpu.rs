@@ -758,46 +758,9 @@ fn dot<M: Madd>(a: &[f32], b: &[f32]) -> f32 {
     hsum(&acc) + tail
 }
 
-/// Four dot products with the same `x`, `x` loaded once for all four.
-#[inline(always)]
-fn dot4<M: Madd>(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] {
-    const W: usize = 16;
-    let k = x.len();
-    let [r0, r1, r2, r3] = rows.map(|r| &r[..k]);
-    let (mut a0, mut a1, mut a2, mut a3) = ([0.0f32; W], [0.0f32; W], [0.0f32; W], [0.0f32; W]);
-    let chunks = x
-        .chunks_exact(W)
-        .zip(r0.chunks_exact(W))
-        .zip(r1.chunks_exact(W))
-        .zip(r2.chunks_exact(W))
-        .zip(r3.chunks_exact(W));
-    for ((((xs, w0), w1), w2), w3) in chunks {
-        for j in 0..W {
-            a0[j] = M::madd(w0[j], xs[j], a0[j]);
-            a1[j] = M::madd(w1[j], xs[j], a1[j]);
-            a2[j] = M::madd(w2[j], xs[j], a2[j]);
-            a3[j] = M::madd(w3[j], xs[j], a3[j]);
-        }
-    }
-    let full = k / W * W;
-    let tail = |r: &[f32]| -> f32 {
-        r[full..]
-            .iter()
-            .zip(&x[full..])
-            .fold(0.0, |t, (a, b)| M::madd(*a, *b, t))
-    };
-    let sums = M::hsum4x16([&a0, &a1, &a2, &a3]);
-    [
-        sums[0] + tail(r0),
-        sums[1] + tail(r1),
-        sums[2] + tail(r2),
-        sums[3] + tail(r3),
-    ]
-}
-
-/// Four dot products of rows with the same `x`, either side stored as f32 or f16 (f16 widened
-/// 16 values at a time, in registers): f16 weight rows with an f32 input (GEMV), or f32 query
-/// rows with an f16 key (attention). All-f32 callers use [`dot4`].
+/// Four dot products of rows with the same `x`, `x` loaded once for all four; either side
+/// stored as f32 or f16 (f16 widened 16 values at a time, in registers): weight rows with an
+/// f32 input (GEMV), or f32 query rows with a cached key (attention).
 #[inline(always)]
 fn dot4_mixed<M: Madd, R: Elem, X: Elem>(rows: [&[R]; 4], x: &[X]) -> [f32; 4] {
     const W: usize = 16;
@@ -990,66 +953,77 @@ fn rmsnorm_row<M: Madd>(x: &[f32], g: &[f32], y: &mut [f32]) {
 // ---------------------------------------------------------------------------------------------
 // Multiversioned kernel bodies.
 
+/// `y[i] = W[i] . x (+ residual[i])` for the rows of `y`, four rows at a time: four weight
+/// streams in flight keep more memory requests outstanding than one. The last one to three rows
+/// are padded with repeats of the last row and their sums dropped.
+#[inline(always)]
+fn gemv_body<M: Madd, T: Elem>(w: &[T], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
+    let k = x.len();
+    let n = y.len();
+    for b in 0..n.div_ceil(4) {
+        let row = |r: usize| {
+            let i = (4 * b + r).min(n - 1);
+            &w[i * k..(i + 1) * k]
+        };
+        let d = dot4_mixed::<M, T, f32>([row(0), row(1), row(2), row(3)], x);
+        for (r, d) in d.into_iter().enumerate().take(n - 4 * b) {
+            y[4 * b + r] = d + residual.map_or(0.0, |res| res[4 * b + r]);
+        }
+    }
+}
+
+/// `act[i] = silu(W_gate[i] . x) * (W_up[i] . x)` for the rows of `act`, two rows (four weight
+/// streams) at a time, a last odd row paired with itself and its repeat dropped.
+#[inline(always)]
+fn gate_up_body<M: Madd, T: Elem>(w_gate: &[T], w_up: &[T], x: &[f32], act: &mut [f32]) {
+    let k = x.len();
+    let n = act.len();
+    for p in 0..n.div_ceil(2) {
+        let rows = |r: usize| {
+            let i = (2 * p + r).min(n - 1);
+            i * k..(i + 1) * k
+        };
+        let d = dot4_mixed::<M, T, f32>(
+            [
+                &w_gate[rows(0)],
+                &w_gate[rows(1)],
+                &w_up[rows(0)],
+                &w_up[rows(1)],
+            ],
+            x,
+        );
+        act[2 * p] = silu(d[0]) * d[2];
+        if 2 * p + 1 < n {
+            act[2 * p + 1] = silu(d[1]) * d[3];
+        }
+    }
+}
+
 multiversion! {
-    /// `y[i] = W[i] . x (+ residual[i])` for the rows of `y`, four rows at a time: four
-    /// weight streams in flight keep more memory requests outstanding than one.
+    /// [`gemv_body`] with f32 weights.
     fn gemv_rows<M>(w: &[f32], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
-        let k = x.len();
-        let add = |i: usize| residual.map_or(0.0, |r| r[i]);
-        let blocks = y.len() / 4;
-        for b in 0..blocks {
-            let row = |r: usize| &w[(4 * b + r) * k..(4 * b + r + 1) * k];
-            let d = dot4::<M>([row(0), row(1), row(2), row(3)], x);
-            for r in 0..4 {
-                y[4 * b + r] = d[r] + add(4 * b + r);
-            }
-        }
-        for i in 4 * blocks..y.len() {
-            y[i] = dot::<M>(&w[i * k..(i + 1) * k], x) + add(i);
-        }
+        gemv_body::<M, f32>(w, x, residual, y)
     }
 }
 
 multiversion! {
-    /// `y[i] = W[i] . x (+ residual[i])` for the rows of `y` with f16 weights, four rows at a
-    /// time; the last one to three rows are padded with repeats of the last row and their sums
-    /// dropped.
+    /// [`gemv_body`] with f16 weights.
     fn gemv_rows_f16<M>(w: &[f16], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
-        let k = x.len();
-        let n = y.len();
-        for b in 0..n.div_ceil(4) {
-            let row = |r: usize| {
-                let i = (4 * b + r).min(n - 1);
-                &w[i * k..(i + 1) * k]
-            };
-            let d = dot4_mixed::<M, f16, f32>([row(0), row(1), row(2), row(3)], x);
-            for (r, d) in d.into_iter().enumerate().take(n - 4 * b) {
-                y[4 * b + r] = d + residual.map_or(0.0, |res| res[4 * b + r]);
-            }
-        }
+        gemv_body::<M, f16>(w, x, residual, y)
     }
 }
 
 multiversion! {
-    /// [`gate_up_rows`] with f16 weights: two rows (four weight streams) at a time, a last odd
-    /// row paired with itself and its repeat dropped.
+    /// [`gate_up_body`] with f32 weights.
+    fn gate_up_rows<M>(w_gate: &[f32], w_up: &[f32], x: &[f32], act: &mut [f32]) {
+        gate_up_body::<M, f32>(w_gate, w_up, x, act)
+    }
+}
+
+multiversion! {
+    /// [`gate_up_body`] with f16 weights.
     fn gate_up_rows_f16<M>(w_gate: &[f16], w_up: &[f16], x: &[f32], act: &mut [f32]) {
-        let k = x.len();
-        let n = act.len();
-        for p in 0..n.div_ceil(2) {
-            let rows = |r: usize| {
-                let i = (2 * p + r).min(n - 1);
-                i * k..(i + 1) * k
-            };
-            let d = dot4_mixed::<M, f16, f32>(
-                [&w_gate[rows(0)], &w_gate[rows(1)], &w_up[rows(0)], &w_up[rows(1)]],
-                x,
-            );
-            act[2 * p] = silu(d[0]) * d[2];
-            if 2 * p + 1 < n {
-                act[2 * p + 1] = silu(d[1]) * d[3];
-            }
-        }
+        gate_up_body::<M, f16>(w_gate, w_up, x, act)
     }
 }
 
@@ -1057,33 +1031,6 @@ multiversion! {
     /// `dst[i] = src[i]` widened from f16.
     fn widen_f16<M>(src: &[f16], dst: &mut [f32]) {
         widen_into::<M>(src, dst);
-    }
-}
-
-multiversion! {
-    /// `act[i] = silu(W_gate[i] . x) * (W_up[i] . x)` for the rows of `act`, two rows (four
-    /// weight streams) at a time.
-    fn gate_up_rows<M>(w_gate: &[f32], w_up: &[f32], x: &[f32], act: &mut [f32]) {
-        let k = x.len();
-        let pairs = act.len() / 2;
-        for p in 0..pairs {
-            let rows = |r: usize| (2 * p + r) * k..(2 * p + r + 1) * k;
-            let d = dot4::<M>(
-                [
-                    &w_gate[rows(0)],
-                    &w_gate[rows(1)],
-                    &w_up[rows(0)],
-                    &w_up[rows(1)],
-                ],
-                x,
-            );
-            act[2 * p] = silu(d[0]) * d[2];
-            act[2 * p + 1] = silu(d[1]) * d[3];
-        }
-        for (i, out) in act.iter_mut().enumerate().skip(2 * pairs) {
-            let r = i * k..(i + 1) * k;
-            *out = silu(dot::<M>(&w_gate[r.clone()], x)) * dot::<M>(&w_up[r], x);
-        }
     }
 }
 
@@ -1176,20 +1123,27 @@ fn attention_body<M: Madd, T: Elem>(
         let ahead = ahead_pos.min(positions) * head_dim
             ..(ahead_pos + ATTENTION_BLOCK).min(positions) * head_dim;
         let (k_next, v_next) = (&k[ahead.clone()], &v[ahead]);
+        // Heads four at a time; a last one to three padded with repeats of the last head.
+        let q_pad = |r: usize| q_row(r.min(group - 1));
         for (t, k_row) in kb.chunks_exact(head_dim).enumerate() {
             // The next block's rows, so that memory works while this block computes.
             prefetch_row(k_next.get(t * head_dim..(t + 1) * head_dim));
             prefetch_row(v_next.get(t * head_dim..(t + 1) * head_dim));
             for b in 0..quads {
                 let r = 4 * b;
-                let d =
-                    T::dot4_key::<M>([q_row(r), q_row(r + 1), q_row(r + 2), q_row(r + 3)], k_row);
+                let q4 = [q_row(r), q_row(r + 1), q_row(r + 2), q_row(r + 3)];
+                let d = dot4_mixed::<M, f32, T>(q4, k_row);
                 for (j, d) in d.into_iter().enumerate() {
                     sc[(r + j) * tb + t] = d * scale;
                 }
             }
-            for r in 4 * quads..group {
-                sc[r * tb + t] = T::dot_key::<M>(q_row(r), k_row) * scale;
+            if !group.is_multiple_of(4) {
+                let r = 4 * quads;
+                let q4 = [q_pad(r), q_pad(r + 1), q_pad(r + 2), q_pad(r + 3)];
+                let d = dot4_mixed::<M, f32, T>(q4, k_row);
+                for (j, d) in d.into_iter().enumerate().take(group - r) {
+                    sc[(r + j) * tb + t] = d * scale;
+                }
             }
         }
         // Online softmax: weights exp(s - m) under the new running max m.
@@ -1334,10 +1288,6 @@ trait Elem: Copy + Send + Sync + 'static {
     fn to_f32(self) -> f32;
     /// `src[..16]` as f32, inside a multiversioned body (f16: two `widen8`).
     fn tile16<M: Madd>(src: &[Self]) -> [f32; 16];
-    /// Scores of four f32 query rows against one cached key row.
-    fn dot4_key<M: Madd>(q: [&[f32]; 4], key: &[Self]) -> [f32; 4];
-    /// The score of one query row against one cached key row.
-    fn dot_key<M: Madd>(q: &[f32], key: &[Self]) -> f32;
     /// The same outside one (picks the copy for `isa`).
     fn widened<'a>(isa: Isa, src: &'a [Self], scratch: &'a mut [f32]) -> &'a [f32];
     fn gemv_rows(isa: Isa, w: &[Self], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]);
@@ -1367,14 +1317,6 @@ impl Elem for f32 {
     #[inline(always)]
     fn tile16<M: Madd>(src: &[f32]) -> [f32; 16] {
         src[..16].try_into().expect("16 values")
-    }
-    #[inline(always)]
-    fn dot4_key<M: Madd>(q: [&[f32]; 4], key: &[f32]) -> [f32; 4] {
-        dot4::<M>(q, key)
-    }
-    #[inline(always)]
-    fn dot_key<M: Madd>(q: &[f32], key: &[f32]) -> f32 {
-        dot::<M>(q, key)
     }
     fn widened<'a>(_: Isa, src: &'a [f32], _: &'a mut [f32]) -> &'a [f32] {
         src
@@ -1413,16 +1355,6 @@ impl Elem for f16 {
         let lo = M::widen8(src[..8].try_into().expect("8 halves"));
         let hi = M::widen8(src[8..16].try_into().expect("8 halves"));
         std::array::from_fn(|j| if j < 8 { lo[j] } else { hi[j - 8] })
-    }
-    #[inline(always)]
-    fn dot4_key<M: Madd>(q: [&[f32]; 4], key: &[f16]) -> [f32; 4] {
-        dot4_mixed::<M, f32, f16>(q, key)
-    }
-    #[inline(always)]
-    fn dot_key<M: Madd>(q: &[f32], key: &[f16]) -> f32 {
-        q.iter()
-            .zip(key)
-            .fold(0.0, |t, (a, b)| M::madd(*a, b.to_f32(), t))
     }
     fn widened<'a>(isa: Isa, src: &'a [f16], scratch: &'a mut [f32]) -> &'a [f32] {
         let dst = &mut scratch[..src.len()];
