@@ -1283,6 +1283,8 @@ fn accumulate_values<M: Madd, T: Elem, const R: usize>(
 trait Elem: Copy + Send + Sync + 'static {
     const ZERO: Self;
     const ONE: Self;
+    /// Narrower than f32: results are rounded to it when stored.
+    const NARROW: bool;
     /// From an f32 input (already representable, see [`crate::reference::round_to_dtype`]).
     fn from_f32(x: f32) -> Self;
     fn to_f32(self) -> f32;
@@ -1308,6 +1310,7 @@ trait Elem: Copy + Send + Sync + 'static {
 impl Elem for f32 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
+    const NARROW: bool = false;
     fn from_f32(x: f32) -> Self {
         x
     }
@@ -1344,6 +1347,7 @@ impl Elem for f32 {
 impl Elem for f16 {
     const ZERO: Self = f16::ZERO;
     const ONE: Self = f16::ONE;
+    const NARROW: bool = true;
     fn from_f32(x: f32) -> Self {
         f16::from_f32(x)
     }
@@ -1469,7 +1473,7 @@ struct GemvKernel<T> {
     /// `x` widened per call (f16 only).
     x: Vec<f32>,
     y: Vec<f32>,
-    /// `y` as stored (a copy for f32, rounded for f16).
+    /// `y` rounded to `T` when `T` is narrower than f32 (empty otherwise).
     out: Vec<T>,
 }
 
@@ -1483,7 +1487,7 @@ impl<T: Elem> GemvKernel<T> {
             ),
             x: vec![0.0; k],
             y: vec![0.0; n],
-            out: vec![T::ZERO; n],
+            out: vec![T::ZERO; if T::NARROW { n } else { 0 }],
         }
     }
 }
@@ -1499,7 +1503,11 @@ impl<T: Elem> CpuKernel for GemvKernel<T> {
     }
 
     fn output(&self) -> Vec<f32> {
-        self.out.iter().map(|x| x.to_f32()).collect()
+        if T::NARROW {
+            self.out.iter().map(|x| x.to_f32()).collect()
+        } else {
+            self.y.clone()
+        }
     }
 }
 
