@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::compare::CompareFormat;
-use crate::cost::{CostFormat, Precision};
+use crate::cost::{CostFormat, Precision, Scenario};
 use crate::report::ReportFormat;
 
 /// Measure LLM inference kernels on this machine's CPU and GPUs, and price tokens against
@@ -104,9 +104,14 @@ pub struct CostArgs {
     /// Model preset.
     #[arg(long, default_value = "llama-3.1-8b")]
     pub model: String,
-    /// Concurrent sequences.
-    #[arg(long, default_value_t = 1)]
-    pub batch: u64,
+    /// offline: sustained throughput with continuous batching; latency: one static batch
+    /// (1 by default), time per output token.
+    #[arg(long, value_enum, default_value = "offline")]
+    pub scenario: Scenario,
+    /// Concurrent sequences on the instance (default: offline takes the largest batch that
+    /// fits, up to the pricing table's max_batch per model replica; latency takes 1).
+    #[arg(long)]
+    pub batch: Option<u64>,
     #[arg(long, default_value_t = 512)]
     pub prompt_tokens: u64,
     #[arg(long, default_value_t = 256)]
@@ -116,15 +121,33 @@ pub struct CostArgs {
     /// TOML file that adds or overrides pricing entries.
     #[arg(long, value_name = "FILE")]
     pub pricing: Option<PathBuf>,
+    /// TOML file of extra published measurements, appended to the embedded dataset; the
+    /// model is refitted with them.
+    #[arg(long, value_name = "FILE")]
+    pub dataset: Option<PathBuf>,
     /// Price only this instance (as its provider names it, e.g. p5.48xlarge).
     #[arg(long, value_name = "NAME")]
     pub instance: Option<String>,
     /// Price per hour of the local devices, USD.
     #[arg(long, value_name = "USD")]
     pub price_per_hour: Option<f64>,
+    /// Opt-in: use the GEMM and GEMV efficiencies measured in this results file for the
+    /// accelerator family named by --family (instead of its fitted ones).
+    #[arg(long, value_name = "RUN.json", requires = "family")]
+    pub efficiency_from: Option<PathBuf>,
+    /// Accelerator id (as in --list) that --efficiency-from applies to.
+    #[arg(long, value_name = "ID", requires = "efficiency_from")]
+    pub family: Option<String>,
     /// Show the pricing table with dates and sources, and exit.
     #[arg(long)]
     pub list: bool,
+    /// Print every published case beside its projection (in-sample and leave-one-out) and
+    /// the model's errors, and exit.
+    #[arg(long, conflicts_with_all = ["list", "calibrate"])]
+    pub validate: bool,
+    /// Fit the model to the dataset and print the fitted table (src/cost/fitted.toml), and exit.
+    #[arg(long, conflicts_with = "list")]
+    pub calibrate: bool,
     #[arg(long, value_enum, default_value = "table")]
     pub format: CostFormat,
 }

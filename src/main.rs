@@ -99,14 +99,20 @@ fn dispatch(command: Command, stdout: &mut dyn Write) -> anyhow::Result<ExitCode
             let opts = cost::CostOptions {
                 files: a.files,
                 model: a.model,
+                scenario: a.scenario,
                 batch: a.batch,
                 prompt_tokens: a.prompt_tokens,
                 output_tokens: a.output_tokens,
                 precision: a.precision,
                 pricing: a.pricing,
+                dataset: a.dataset,
                 instance: a.instance,
                 price_per_hour: a.price_per_hour,
+                efficiency_from: a.efficiency_from,
+                family: a.family,
                 list: a.list,
+                validate: a.validate,
+                calibrate: a.calibrate,
                 format: a.format,
             };
             cost::execute(&opts, stdout)?;

@@ -258,6 +258,17 @@ const PRESETS: &[Preset] = &[
     ModelShape::preset("llama-2-13b", 40, 5120, 40, 40, 128, 13824, 32000, false),
     ModelShape::preset("llama-2-70b", 80, 8192, 64, 8, 128, 28672, 32000, false),
     ModelShape::preset("llama-3.3-70b", 80, 8192, 64, 8, 128, 28672, 128256, false),
+    ModelShape::preset(
+        "llama-3.1-405b",
+        126,
+        16384,
+        128,
+        8,
+        128,
+        53248,
+        128256,
+        false,
+    ),
     // Mistral-7B v0.1 (v0.3 grew the vocabulary to 32768).
     ModelShape::preset("mistral-7b", 32, 4096, 32, 8, 128, 14336, 32000, false),
 ];
@@ -272,6 +283,14 @@ mod tests {
         // Published: 8.03 B parameters.
         let p = m.total_params() as f64 / 1e9;
         assert!((p - 8.03).abs() < 0.01, "{p}");
+    }
+
+    #[test]
+    fn llama_3_1_405b_has_405_billion_parameters() {
+        let m = ModelShape::by_name("llama-3.1-405b").unwrap();
+        // Published: 405.9 B parameters (model card, safetensors total).
+        let p = m.total_params() as f64 / 1e9;
+        assert!((p - 405.85).abs() < 0.2, "{p}");
     }
 
     #[test]

@@ -1,17 +1,17 @@
 //! Measured rows and efficiency calibration from results files.
 //!
 //! A local device's decode tokens/s comes from its `decode_step` row, its prefill tokens/s from
-//! the achieved GFLOP/s of the GEMM row nearest the prefill shape. Efficiency calibration is the
-//! achieved fraction of peak (GEMM for compute, GEMV and decode step for bandwidth). Never runs
-//! a kernel.
+//! the achieved GFLOP/s of the GEMM row nearest the prefill shape. A measured efficiency goes to
+//! a cloud family only when the user names it. Never runs a kernel.
 
 use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
 
 use crate::model::{ElemBytes, ModelShape};
 use crate::results::{DeviceKind, DeviceRecord, ResultRow, RunResults};
 
-use super::pricing::Efficiency;
-use super::project::ServingShape;
+use super::serving::Workload;
 
 /// One local device as measured in one results file.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,7 +56,7 @@ pub fn measured_devices(
     run: &RunResults,
     file: &Path,
     model: &ModelShape,
-    shape: &ServingShape,
+    shape: &Workload,
 ) -> Vec<MeasuredDevice> {
     let (prompt_tokens, output_tokens) = (shape.prompt_tokens, shape.output_tokens);
     let weight_bytes = shape.elem_bytes().weight;
@@ -189,59 +189,75 @@ fn prefill_rate(
     Some(row.0.gflops * 1e9 / flops_per_token)
 }
 
-/// Efficiency measured on one device: best achieved fraction of peak in GEMM (compute) and in
-/// GEMV/decode_step (bandwidth), the range spanning the rows measured. Prefers a hardware
-/// GPU, then the CPU. None when no device has peak figures and the rows to calibrate from.
-pub fn calibrate(runs: &[(PathBuf, RunResults)]) -> Option<Efficiency> {
-    let mut best: Option<(bool, Efficiency)> = None;
-    for (file, run) in runs {
-        for dev in &run.devices {
-            if is_software_adapter(dev) {
-                continue;
+/// Efficiencies measured on a local device, applied to one cloud family because the user
+/// asked for it by name (`--efficiency-from RUN.json --family ID`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptInEfficiency {
+    pub family: String,
+    pub compute: f64,
+    pub memory: f64,
+    /// In words, for the row: what was measured where.
+    pub source: String,
+}
+
+/// The best achieved fraction of peak in GEMM (compute) and in GEMV/decode_step (memory) of
+/// the first hardware device in `run` that has both, a GPU before the CPU. A fraction outside
+/// (0, 1] is an error naming the row and the peak it was divided by: it is never clamped.
+pub fn efficiency_from(run: &RunResults, file: &Path, family: &str) -> Result<OptInEfficiency> {
+    let mut devices: Vec<&DeviceRecord> = run
+        .devices
+        .iter()
+        .filter(|d| !is_software_adapter(d))
+        .collect();
+    devices.sort_by_key(|d| d.kind != DeviceKind::Gpu);
+    for dev in devices {
+        let best = |kernels: &[&str], flops: bool| -> Result<Option<f64>> {
+            let mut best: Option<f64> = None;
+            for r in run.results.iter().filter(|r| {
+                r.device == dev.id && r.is_valid() && kernels.contains(&r.kernel.as_str())
+            }) {
+                let (pct, peak, unit) = if flops {
+                    (r.pct_peak_flops, dev.peak_gflops, "GFLOP/s")
+                } else {
+                    (r.pct_peak_bw, dev.peak_gbps, "GB/s")
+                };
+                let Some(pct) = pct else { continue };
+                let f = pct / 100.0;
+                if !(f.is_finite() && f > 0.0 && f <= 1.0) {
+                    bail!(
+                        "'{}': row '{}' on {} reached {pct:.1}% of its peak ({} {unit}, {}); an efficiency must be a fraction in (0, 1], so it cannot stand for a cloud accelerator",
+                        file.display(),
+                        r.workload_label(),
+                        dev.id,
+                        peak.map_or("unknown".to_string(), |p| format!("{p:.1}")),
+                        dev.peak_source
+                    );
+                }
+                best = Some(best.map_or(f, |b: f64| b.max(f)));
             }
-            let valid = |kernels: &[&str], pick: fn(&ResultRow) -> Option<f64>| -> Vec<f64> {
-                run.results
-                    .iter()
-                    .filter(|r| {
-                        r.device == dev.id && r.is_valid() && kernels.contains(&r.kernel.as_str())
-                    })
-                    .filter_map(pick)
-                    .map(|pct| pct / 100.0)
-                    .filter(|f| f.is_finite() && *f > 0.0)
-                    .map(|f| f.min(1.0))
-                    .collect()
-            };
-            let compute = valid(&["gemm"], |r| r.pct_peak_flops);
-            let memory = valid(&["gemv", "decode_step"], |r| r.pct_peak_bw);
-            if compute.is_empty() || memory.is_empty() {
-                continue;
-            }
-            let max = |v: &[f64]| v.iter().cloned().fold(f64::MIN, f64::max);
-            let min = |v: &[f64]| v.iter().cloned().fold(f64::MAX, f64::min);
-            let eff = Efficiency {
-                compute: max(&compute),
-                compute_low: min(&compute),
-                compute_high: max(&compute),
-                memory: max(&memory),
-                memory_low: min(&memory),
-                memory_high: max(&memory),
-                source: format!(
-                    "measured on {} ({}): GEMM {:.0}% of peak FLOP/s, GEMV/decode {:.0}% of peak bandwidth",
-                    dev.name,
-                    file.display(),
-                    100.0 * max(&compute),
-                    100.0 * max(&memory)
-                ),
-            };
-            let is_gpu = dev.kind == DeviceKind::Gpu;
-            let better = match &best {
-                None => true,
-                Some((best_gpu, _)) => is_gpu && !best_gpu,
-            };
-            if better {
-                best = Some((is_gpu, eff));
-            }
-        }
+            Ok(best)
+        };
+        let (Some(compute), Some(memory)) = (
+            best(&["gemm"], true)?,
+            best(&["gemv", "decode_step"], false)?,
+        ) else {
+            continue;
+        };
+        return Ok(OptInEfficiency {
+            family: family.to_string(),
+            compute,
+            memory,
+            source: format!(
+                "efficiency measured on {} ({}): GEMM {:.0}% of peak FLOP/s, GEMV/decode {:.0}% of peak bandwidth",
+                dev.name,
+                file.display(),
+                100.0 * compute,
+                100.0 * memory
+            ),
+        });
     }
-    best.map(|(_, e)| e)
+    bail!(
+        "'{}': no hardware device has both a GEMM row with a percentage of peak FLOP/s and a GEMV or decode_step row with a percentage of peak bandwidth; expected a run of the standard suite",
+        file.display()
+    )
 }

@@ -1,13 +1,18 @@
-//! Cost per token: the pricing table (embedded TOML plus the user's file), the roofline
-//! projection for cloud accelerators, and $ per 1M tokens for measured and projected rows.
+//! Cost per token: wiring only. The data takes one road: inputs (pricing.rs, dataset.rs, the
+//! model shape) -> fit (fit.rs, validate.rs) -> projection (serving.rs) -> rows (rows.rs,
+//! measured.rs) -> render (render.rs).
 //!
-//! Reads results files and the pricing table; never runs a kernel. [`compute`] returns the
-//! rows as plain data (the report module draws from it); [`execute`] is `accelbench cost`.
+//! Reads results files and tables; never runs a kernel. [`compute`] returns the rows as plain
+//! data (the report module draws from it); [`execute`] is `accelbench cost`.
 
+pub mod dataset;
+pub mod fit;
 pub mod measured;
 pub mod pricing;
-pub mod project;
 pub mod render;
+pub mod rows;
+pub mod serving;
+pub mod validate;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,8 +23,11 @@ use serde::Serialize;
 use crate::model::ModelShape;
 use crate::results::{self, RunResults};
 
-use pricing::{AcceleratorKind, Efficiency, Instance, Pricing};
-use project::{Hardware, ServingShape};
+use fit::FittedTable;
+use pricing::{Instance, Pricing};
+pub use rows::{Comparison, CostRow};
+pub use serving::Scenario;
+use serving::Workload;
 
 /// Output format of `cost`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -56,14 +64,24 @@ impl Precision {
 pub struct CostOptions {
     pub files: Vec<PathBuf>,
     pub model: String,
-    pub batch: u64,
+    pub scenario: Scenario,
+    /// Concurrent sequences; None: offline takes the largest that fits (up to the table's
+    /// `max_batch` per replica), latency takes 1.
+    pub batch: Option<u64>,
     pub prompt_tokens: u64,
     pub output_tokens: u64,
     pub precision: Precision,
     pub pricing: Option<PathBuf>,
+    /// Extra published cases, appended to the embedded dataset (the fit is then redone).
+    pub dataset: Option<PathBuf>,
     pub instance: Option<String>,
     pub price_per_hour: Option<f64>,
+    /// Opt-in: efficiencies measured in this results file replace `family`'s fitted ones.
+    pub efficiency_from: Option<PathBuf>,
+    pub family: Option<String>,
     pub list: bool,
+    pub validate: bool,
+    pub calibrate: bool,
     pub format: CostFormat,
 }
 
@@ -76,87 +94,43 @@ impl CostOptions {
         CostOptions {
             files,
             model: "llama-3.1-8b".into(),
-            batch: 1,
+            scenario: Scenario::Offline,
+            batch: None,
             prompt_tokens: 512,
             output_tokens: 256,
             precision: Precision::Bf16,
             pricing: None,
+            dataset: None,
             instance: None,
             price_per_hour: None,
+            efficiency_from: None,
+            family: None,
             list: false,
+            validate: false,
+            calibrate: false,
             format: CostFormat::Table,
         }
     }
-}
-
-/// One priced row: a local device (measured) or a cloud instance (projected).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CostRow {
-    /// Instance name as the provider names it, or `host:device` for a local device.
-    pub instance: String,
-    pub provider: String,
-    /// Chip name (local devices: the device name).
-    pub accelerator: String,
-    /// `gpu`, `custom` or `local`.
-    pub kind: String,
-    /// `measured` or `projected`.
-    pub basis: String,
-    pub chips: u64,
-    /// Weights and KV cache fit in the instance's memory (always true for measured rows).
-    pub fits: bool,
-    pub usd_per_hour: Option<f64>,
-    pub prefill_tokens_per_s: Option<f64>,
-    pub decode_tokens_per_s: Option<f64>,
-    /// Decode tokens/s at the low and high ends of the efficiency range.
-    pub decode_tokens_per_s_low: Option<f64>,
-    pub decode_tokens_per_s_high: Option<f64>,
-    /// Output tokens/s over whole requests (prefill time included).
-    pub output_tokens_per_s: Option<f64>,
-    pub usd_per_m_input: Option<f64>,
-    pub usd_per_m_output: Option<f64>,
-    /// $/1M output tokens at the high and low ends of the efficiency range (cheapest first).
-    pub usd_per_m_output_low: Option<f64>,
-    pub usd_per_m_output_high: Option<f64>,
-    /// Output tokens per US dollar.
-    pub output_tokens_per_usd: Option<f64>,
-    /// What dominated decode time (projected rows).
-    pub bound: Option<String>,
-    pub efficiency_source: String,
-    pub price_source: String,
-    pub price_date: String,
-    pub notes: Vec<String>,
-}
-
-/// Best custom-silicon row against the best GPU row, by $/1M output tokens.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Comparison {
-    pub custom_instance: String,
-    pub custom_accelerator: String,
-    pub custom_usd_per_m_output: f64,
-    pub custom_usd_per_hour: f64,
-    pub gpu_instance: String,
-    pub gpu_accelerator: String,
-    pub gpu_usd_per_m_output: f64,
-    /// GPU $/1M output over custom $/1M output: above 1, custom silicon is cheaper.
-    pub gpu_over_custom: f64,
-    /// $/hour at which the custom instance would cost the same per output token as the GPU.
-    pub custom_break_even_usd_per_hour: f64,
 }
 
 /// Everything `cost` prints, as plain data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CostReport {
     pub model: String,
-    pub batch: u64,
+    pub scenario: Scenario,
+    /// The batch asked for; None: chosen per instance (see each row's `batch`).
+    pub batch: Option<u64>,
     pub prompt_tokens: u64,
     pub output_tokens: u64,
     pub precision: Precision,
     pub results_files: Vec<String>,
+    /// Published cases the fitted table rests on.
+    pub dataset_cases: usize,
     pub rows: Vec<CostRow>,
     pub comparison: Option<Comparison>,
 }
 
-fn validate(opts: &CostOptions) -> Result<ModelShape> {
+fn validate_options(opts: &CostOptions) -> Result<ModelShape> {
     let Some(model) = ModelShape::by_name(&opts.model) else {
         bail!(
             "--model '{}' is not a known model; expected one of: {}",
@@ -165,7 +139,7 @@ fn validate(opts: &CostOptions) -> Result<ModelShape> {
         );
     };
     for (flag, v) in [
-        ("--batch", opts.batch),
+        ("--batch", opts.batch.unwrap_or(1)),
         ("--prompt-tokens", opts.prompt_tokens),
         ("--output-tokens", opts.output_tokens),
     ] {
@@ -173,11 +147,12 @@ fn validate(opts: &CostOptions) -> Result<ModelShape> {
             bail!("{flag} is 0; expected a whole number of at least 1");
         }
     }
-    // Bounds keep every count within u64 and the decode loop short.
-    if opts.batch > 1 << 20 || opts.prompt_tokens > 1 << 22 || opts.output_tokens > 1 << 22 {
+    // Bounds keep every count within u64.
+    let batch = opts.batch.unwrap_or(1);
+    if batch > 1 << 20 || opts.prompt_tokens > 1 << 22 || opts.output_tokens > 1 << 22 {
         bail!(
             "--batch {} / --prompt-tokens {} / --output-tokens {} is too large; expected batch up to {} and token counts up to {}",
-            opts.batch,
+            batch,
             opts.prompt_tokens,
             opts.output_tokens,
             1u64 << 20,
@@ -188,11 +163,13 @@ fn validate(opts: &CostOptions) -> Result<ModelShape> {
     let context = (opts.prompt_tokens + opts.output_tokens) as f64;
     let per_position = model.decode_layer_flops(0) as f64
         + (model.decode_layer_flops(1) - model.decode_layer_flops(0)) as f64 * context;
-    let flops_bound = opts.batch as f64 * model.layers as f64 * per_position * context;
+    // An automatic batch is at most max_batch (256 by default) per replica; 4096 bounds it.
+    let flops_bound =
+        opts.batch.unwrap_or(4096) as f64 * model.layers as f64 * per_position * context;
     if flops_bound > 1e18 {
         bail!(
             "--batch {} with {} prompt + {} output tokens is beyond what accelbench counts exactly for {} (about {flops_bound:.1e} FLOPs per prefill); expected a smaller batch or shorter sequences",
-            opts.batch,
+            batch,
             opts.prompt_tokens,
             opts.output_tokens,
             model.name
@@ -203,43 +180,69 @@ fn validate(opts: &CostOptions) -> Result<ModelShape> {
     {
         bail!("--price-per-hour is {p}; expected a positive number of US dollars per hour");
     }
+    if opts.efficiency_from.is_some() != opts.family.is_some() {
+        bail!(
+            "--efficiency-from and --family go together: name the results file and the accelerator family whose fitted efficiencies it replaces"
+        );
+    }
     Ok(model)
+}
+
+/// The fitted table for this query: the shipped one, or a fresh fit when the user's files
+/// change the dataset or the accelerators' specs.
+fn fitted_table(opts: &CostOptions, pricing: &Pricing) -> Result<FittedTable> {
+    let specs_changed =
+        opts.pricing.is_some() && Pricing::embedded()?.accelerators != pricing.accelerators;
+    let table = if opts.dataset.is_some() || specs_changed {
+        let cases = dataset::load(opts.dataset.as_deref(), pricing)?;
+        validate::calibrate(&cases, pricing)?.0
+    } else {
+        FittedTable::embedded()?
+    };
+    table.check()?;
+    Ok(table)
 }
 
 /// Compute the cost rows for `opts`, reading exactly the results files in `opts.files`.
 pub fn compute(opts: &CostOptions) -> Result<CostReport> {
-    let model = validate(opts)?;
+    let model = validate_options(opts)?;
     let pricing = Pricing::load(opts.pricing.as_deref())?;
+    let fitted = fitted_table(opts, &pricing)?;
     let runs: Vec<(PathBuf, RunResults)> = opts
         .files
         .iter()
         .map(|f| Ok((f.clone(), results::load(f)?)))
         .collect::<Result<_>>()?;
-    compute_with(opts, &model, &pricing, &runs)
-}
-
-fn compute_with(
-    opts: &CostOptions,
-    model: &ModelShape,
-    pricing: &Pricing,
-    runs: &[(PathBuf, RunResults)],
-) -> Result<CostReport> {
-    let shape = ServingShape {
+    let opt_in = match (&opts.efficiency_from, &opts.family) {
+        (Some(file), Some(family)) => {
+            if pricing.accelerator(family).is_none() {
+                let known: Vec<&str> = pricing.accelerators.iter().map(|a| a.id.as_str()).collect();
+                bail!(
+                    "--family '{family}' is not an accelerator id of the pricing table; expected one of: {}",
+                    known.join(", ")
+                );
+            }
+            let run = results::load(file)?;
+            Some(measured::efficiency_from(&run, file, family)?)
+        }
+        _ => None,
+    };
+    let w = Workload {
         model: model.clone(),
+        precision: opts.precision,
+        scenario: opts.scenario,
         batch: opts.batch,
+        tensor_parallel: None,
+        overlap_prefill: true,
         prompt_tokens: opts.prompt_tokens,
         output_tokens: opts.output_tokens,
-        precision: opts.precision,
     };
-    let calibrated = measured::calibrate(runs);
     let mut rows = Vec::new();
-
-    for (file, run) in runs {
-        for dev in measured::measured_devices(run, file, model, &shape) {
-            rows.push(measured_row(&dev, opts, pricing));
+    for (file, run) in &runs {
+        for dev in measured::measured_devices(run, file, &model, &w) {
+            rows.push(rows::measured_row(&dev, &pricing, opts.price_per_hour, &w));
         }
     }
-
     let chosen: Vec<&Instance> = match &opts.instance {
         Some(name) => match pricing.instance(name) {
             Some(i) => vec![i],
@@ -254,291 +257,47 @@ fn compute_with(
         None => pricing
             .accelerators
             .iter()
-            .filter_map(|a| smallest_fitting_instance(pricing, &a.id, &shape))
+            .filter_map(|a| rows::smallest_fitting_instance(&pricing, &fitted, &a.id, &w))
             .collect(),
     };
     for inst in chosen {
-        rows.push(projected_row(inst, pricing, &shape, calibrated.as_ref())?);
+        rows.push(rows::projected_row(
+            inst,
+            &pricing,
+            &fitted,
+            &w,
+            opt_in.as_ref(),
+        )?);
     }
-    sort_rows(&mut rows);
-    let comparison = compare_best(&rows);
+    rows::sort_rows(&mut rows);
+    let comparison = rows::compare_best(&rows);
     Ok(CostReport {
         model: model.name.clone(),
+        scenario: opts.scenario,
         batch: opts.batch,
         prompt_tokens: opts.prompt_tokens,
         output_tokens: opts.output_tokens,
         precision: opts.precision,
         results_files: runs.iter().map(|(f, _)| f.display().to_string()).collect(),
+        dataset_cases: fitted.dataset_cases,
         rows,
         comparison,
-    })
-}
-
-/// The instance with the fewest chips whose memory holds weights and KV cache (cheapest known
-/// price among equals); the largest one when none does, so the row can say it does not fit.
-fn smallest_fitting_instance<'a>(
-    pricing: &'a Pricing,
-    accelerator: &str,
-    shape: &ServingShape,
-) -> Option<&'a Instance> {
-    let acc = pricing.accelerator(accelerator)?;
-    let mut candidates: Vec<&Instance> = pricing
-        .instances
-        .iter()
-        .filter(|i| i.accelerator == accelerator)
-        .collect();
-    let price_key = |i: &Instance| i.usd_per_hour().unwrap_or(f64::INFINITY);
-    candidates.sort_by(|a, b| {
-        a.chips
-            .cmp(&b.chips)
-            .then(price_key(a).total_cmp(&price_key(b)))
-    });
-    let resident = shape.resident_bytes() as f64;
-    candidates
-        .iter()
-        .find(|i| {
-            let hw = Hardware::from_accelerator(
-                acc,
-                i.chips,
-                shape.precision,
-                pricing.allreduce_latency_us,
-                pricing.usable_memory_fraction,
-            );
-            resident <= hw.usable_memory_bytes()
-        })
-        .or_else(|| {
-            let max_chips = candidates.last()?.chips;
-            candidates.iter().find(|i| i.chips == max_chips)
-        })
-        .copied()
-}
-
-fn projected_row(
-    inst: &Instance,
-    pricing: &Pricing,
-    shape: &ServingShape,
-    calibrated: Option<&Efficiency>,
-) -> Result<CostRow> {
-    let Some(acc) = pricing.accelerator(&inst.accelerator) else {
-        bail!(
-            "instance '{}' names accelerator '{}', which is not in the pricing table",
-            inst.name,
-            inst.accelerator
-        );
-    };
-    let eff = calibrated
-        .or(acc.efficiency.as_ref())
-        .unwrap_or(&pricing.default_efficiency);
-    let hw = Hardware::from_accelerator(
-        acc,
-        inst.chips,
-        shape.precision,
-        pricing.allreduce_latency_us,
-        pricing.usable_memory_fraction,
-    );
-    let p = project::project_range(shape, &hw, eff);
-    let usd = inst.usd_per_hour();
-    let mut notes = Vec::new();
-    if acc.peak_tflops(shape.precision).1 {
-        notes.push(format!(
-            "no {} matmul peak published: bf16 peak used with {}-byte weights",
-            shape.precision.name(),
-            shape.elem_bytes().weight
-        ));
-    }
-    if usd.is_none() {
-        notes.push("price unknown: supply one with --pricing FILE".to_string());
-    }
-    if inst.chips > 1 && acc.link_gbps.is_none() {
-        notes.push("no chip-to-chip bandwidth in the table: 16 GB/s PCIe assumed".to_string());
-    }
-    if !p.point.fits {
-        notes.push(format!(
-            "does not fit: needs {:.0} GB for weights and KV cache, {:.0} GB usable",
-            p.point.resident_bytes / 1e9,
-            p.point.usable_memory_bytes / 1e9
-        ));
-        return Ok(CostRow {
-            instance: inst.name.clone(),
-            provider: inst.provider.clone(),
-            accelerator: acc.name.clone(),
-            kind: acc.kind.name().to_string(),
-            basis: "projected".to_string(),
-            chips: inst.chips,
-            fits: false,
-            usd_per_hour: usd,
-            prefill_tokens_per_s: None,
-            decode_tokens_per_s: None,
-            decode_tokens_per_s_low: None,
-            decode_tokens_per_s_high: None,
-            output_tokens_per_s: None,
-            usd_per_m_input: None,
-            usd_per_m_output: None,
-            usd_per_m_output_low: None,
-            usd_per_m_output_high: None,
-            output_tokens_per_usd: None,
-            bound: None,
-            efficiency_source: eff.source.clone(),
-            price_source: inst.price_source.clone(),
-            price_date: inst.price_date.clone(),
-            notes,
-        });
-    }
-    if inst.chips > 1 && p.point.decode_comm_share > 0.2 {
-        notes.push(format!(
-            "tensor parallel over {} chips: {:.0}% of decode time is all-reduce",
-            inst.chips,
-            100.0 * p.point.decode_comm_share
-        ));
-    }
-    let per_m = |tps: f64| usd.map(|u| project::usd_per_million(u, tps));
-    Ok(CostRow {
-        instance: inst.name.clone(),
-        provider: inst.provider.clone(),
-        accelerator: acc.name.clone(),
-        kind: acc.kind.name().to_string(),
-        basis: "projected".to_string(),
-        chips: inst.chips,
-        fits: true,
-        usd_per_hour: usd,
-        prefill_tokens_per_s: Some(p.point.prefill_tokens_per_s),
-        decode_tokens_per_s: Some(p.point.decode_tokens_per_s),
-        decode_tokens_per_s_low: Some(p.low.decode_tokens_per_s),
-        decode_tokens_per_s_high: Some(p.high.decode_tokens_per_s),
-        output_tokens_per_s: Some(p.point.output_tokens_per_s),
-        usd_per_m_input: per_m(p.point.prefill_tokens_per_s),
-        usd_per_m_output: per_m(p.point.decode_tokens_per_s),
-        usd_per_m_output_low: per_m(p.high.decode_tokens_per_s),
-        usd_per_m_output_high: per_m(p.low.decode_tokens_per_s),
-        output_tokens_per_usd: usd.map(|u| p.point.decode_tokens_per_s * 3600.0 / u),
-        bound: Some(p.point.decode_bound.name().to_string()),
-        efficiency_source: eff.source.clone(),
-        price_source: inst.price_source.clone(),
-        price_date: inst.price_date.clone(),
-        notes,
-    })
-}
-
-fn measured_row(dev: &measured::MeasuredDevice, opts: &CostOptions, pricing: &Pricing) -> CostRow {
-    let (usd, price_source, price_date) =
-        match (opts.price_per_hour, pricing.local_price(&dev.device_name)) {
-            (Some(p), _) => (Some(p), "--price-per-hour".to_string(), "given".to_string()),
-            (None, Some(l)) => (
-                Some(l.usd_per_hour),
-                l.price_source.clone(),
-                "given".to_string(),
-            ),
-            (None, None) => (
-                None,
-                "no price: pass --price-per-hour".to_string(),
-                "n/a".to_string(),
-            ),
-        };
-    let per_m = |tps: Option<f64>| match (usd, tps) {
-        (Some(u), Some(t)) => Some(project::usd_per_million(u, t)),
-        _ => None,
-    };
-    let output_tps = match (dev.prefill_tokens_per_s, dev.decode_tokens_per_s) {
-        (Some(p), Some(d)) => {
-            // Batch 1 as measured: one prompt, then one token per decode step.
-            let secs = opts.prompt_tokens as f64 / p + opts.output_tokens as f64 / d;
-            Some(opts.output_tokens as f64 / secs)
-        }
-        _ => None,
-    };
-    let mut notes = dev.notes.clone();
-    notes.push(format!("from {}", dev.file.display()));
-    CostRow {
-        instance: format!("{}:{}", dev.hostname, dev.device_id),
-        provider: "local".to_string(),
-        accelerator: dev.device_name.clone(),
-        kind: "local".to_string(),
-        basis: "measured".to_string(),
-        chips: 1,
-        fits: true,
-        usd_per_hour: usd,
-        prefill_tokens_per_s: dev.prefill_tokens_per_s,
-        decode_tokens_per_s: dev.decode_tokens_per_s,
-        decode_tokens_per_s_low: dev.decode_tokens_per_s,
-        decode_tokens_per_s_high: dev.decode_tokens_per_s,
-        output_tokens_per_s: output_tps,
-        usd_per_m_input: per_m(dev.prefill_tokens_per_s),
-        usd_per_m_output: per_m(dev.decode_tokens_per_s),
-        usd_per_m_output_low: per_m(dev.decode_tokens_per_s),
-        usd_per_m_output_high: per_m(dev.decode_tokens_per_s),
-        output_tokens_per_usd: match (usd, dev.decode_tokens_per_s) {
-            (Some(u), Some(d)) => Some(d * 3600.0 / u),
-            _ => None,
-        },
-        bound: None,
-        efficiency_source: "n/a (measured throughput)".to_string(),
-        price_source,
-        price_date,
-        notes,
-    }
-}
-
-/// Local rows first; then priced rows cheapest per output token first; then unpriced rows by
-/// decode speed; rows that do not fit last.
-fn sort_rows(rows: &mut [CostRow]) {
-    let key = |r: &CostRow| {
-        let group = match (r.kind.as_str(), r.fits, r.usd_per_m_output) {
-            ("local", _, _) => 0,
-            (_, false, _) => 3,
-            (_, true, Some(_)) => 1,
-            (_, true, None) => 2,
-        };
-        let value = match group {
-            1 => r.usd_per_m_output.unwrap_or(0.0),
-            2 => -r.decode_tokens_per_s.unwrap_or(0.0),
-            _ => 0.0,
-        };
-        (group, value)
-    };
-    rows.sort_by(|a, b| {
-        let (ga, va) = key(a);
-        let (gb, vb) = key(b);
-        ga.cmp(&gb)
-            .then(va.total_cmp(&vb))
-            .then(a.instance.cmp(&b.instance))
-    });
-}
-
-fn compare_best(rows: &[CostRow]) -> Option<Comparison> {
-    let best = |kind: AcceleratorKind| {
-        rows.iter()
-            .filter(|r| r.kind == kind.name() && r.fits)
-            .filter(|r| r.usd_per_m_output.is_some() && r.usd_per_hour.is_some())
-            .min_by(|a, b| {
-                a.usd_per_m_output
-                    .unwrap_or(0.0)
-                    .total_cmp(&b.usd_per_m_output.unwrap_or(0.0))
-            })
-    };
-    let custom = best(AcceleratorKind::Custom)?;
-    let gpu = best(AcceleratorKind::Gpu)?;
-    let c = custom.usd_per_m_output?;
-    let g = gpu.usd_per_m_output?;
-    let decode = custom.decode_tokens_per_s?;
-    Some(Comparison {
-        custom_instance: custom.instance.clone(),
-        custom_accelerator: custom.accelerator.clone(),
-        custom_usd_per_m_output: c,
-        custom_usd_per_hour: custom.usd_per_hour?,
-        gpu_instance: gpu.instance.clone(),
-        gpu_accelerator: gpu.accelerator.clone(),
-        gpu_usd_per_m_output: g,
-        gpu_over_custom: g / c,
-        custom_break_even_usd_per_hour: g * decode * 3600.0 / 1e6,
     })
 }
 
 /// One line saying what `cost` assumed, for stderr.
 pub fn assumptions_line(opts: &CostOptions, files_note: &str) -> String {
     format!(
-        "cost: {} at batch {}, {} prompt + {} output tokens, {}; {}",
+        "cost: {} {} at batch {}, {} prompt + {} output tokens, {}; {}",
         opts.model.to_lowercase(),
-        opts.batch,
+        opts.scenario.name(),
+        opts.batch.map_or_else(
+            || match opts.scenario {
+                Scenario::Offline => "auto (largest that fits, per instance)".to_string(),
+                Scenario::Latency => "1".to_string(),
+            },
+            |b| b.to_string()
+        ),
         opts.prompt_tokens,
         opts.output_tokens,
         opts.precision.name(),
@@ -552,21 +311,26 @@ pub fn execute(opts: &CostOptions, out: &mut dyn Write) -> Result<()> {
         let pricing = Pricing::load(opts.pricing.as_deref())?;
         return render::write_pricing(&pricing, opts.format, out);
     }
+    if opts.validate || opts.calibrate {
+        let pricing = Pricing::load(opts.pricing.as_deref())?;
+        let cases = dataset::load(opts.dataset.as_deref(), &pricing)?;
+        let (table, validation) = validate::calibrate(&cases, &pricing)?;
+        if opts.calibrate {
+            return out
+                .write_all(table.to_toml()?.as_bytes())
+                .map_err(|e| anyhow::anyhow!("could not write the fitted table: {e}"));
+        }
+        return render::write_validation(&validation, &cases, opts.format, out);
+    }
     let mut opts = opts.clone();
     let files_note = if opts.files.is_empty() {
         match crate::runner::newest_results_file(Path::new("results")) {
             Some(newest) => {
-                let note = format!(
-                    "{} (newest in results/)",
-                    newest.display()
-                );
+                let note = format!("{} (newest in results/)", newest.display());
                 opts.files.push(newest);
                 note
             }
-            None => {
-                "no results file in results/: projected rows only, efficiencies from the pricing table"
-                    .to_string()
-            }
+            None => "no results file in results/: projected rows only".to_string(),
         }
     } else {
         format!(
@@ -580,20 +344,11 @@ pub fn execute(opts: &CostOptions, out: &mut dyn Write) -> Result<()> {
     };
     let report = compute(&opts)?;
     let measured = report.rows.iter().filter(|r| r.kind == "local").count();
-    let calibrated = report
-        .rows
-        .iter()
-        .any(|r| r.basis == "projected" && r.efficiency_source.starts_with("measured"));
     let files_note = if opts.files.is_empty() {
         files_note
     } else {
         format!(
-            "{files_note}: {measured} measured device(s), projections {}",
-            if calibrated {
-                "calibrated to the measured efficiencies"
-            } else {
-                "at the pricing table's efficiencies (no usable GEMM and GEMV rows with peaks)"
-            }
+            "{files_note}: {measured} measured device(s); cloud rows from the fitted table, not from the local run"
         )
     };
     eprintln!("{}", assumptions_line(&opts, &files_note));

@@ -35,19 +35,6 @@ impl AcceleratorKind {
     }
 }
 
-/// Fractions of peak an accelerator reaches, with where they came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Efficiency {
-    pub compute: f64,
-    pub compute_low: f64,
-    pub compute_high: f64,
-    pub memory: f64,
-    pub memory_low: f64,
-    pub memory_high: f64,
-    /// In words: "stated default ...", "measured on ...", "calibrated to ...".
-    pub source: String,
-}
-
 /// One chip's specs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Accelerator {
@@ -64,8 +51,6 @@ pub struct Accelerator {
     pub link_gbps: Option<f64>,
     pub spec_source: String,
     pub link_source: Option<String>,
-    /// Family calibration that replaces the stated default efficiency, when present.
-    pub efficiency: Option<Efficiency>,
 }
 
 impl Accelerator {
@@ -134,9 +119,11 @@ pub struct Pricing {
     pub accelerators: Vec<Accelerator>,
     pub instances: Vec<Instance>,
     pub local: Vec<LocalPrice>,
-    pub default_efficiency: Efficiency,
-    pub allreduce_latency_us: f64,
+    /// Source keys used by `spec_source`, `link_source` and `price_source`, with what they name.
+    pub sources: BTreeMap<String, String>,
     pub usable_memory_fraction: f64,
+    /// Most concurrent sequences one replica serves when the batch is not given.
+    pub max_batch: u64,
 }
 
 impl Pricing {
@@ -147,9 +134,9 @@ impl Pricing {
             accelerators: Vec::new(),
             instances: Vec::new(),
             local: Vec::new(),
-            default_efficiency: placeholder_efficiency(),
-            allreduce_latency_us: 0.0,
+            sources: BTreeMap::new(),
             usable_memory_fraction: 0.0,
+            max_batch: 0,
         };
         p.merge(raw, EMBEDDED_NAME, true)?;
         Ok(p)
@@ -189,12 +176,24 @@ impl Pricing {
     }
 
     fn merge(&mut self, raw: RawPricing, file: &str, complete: bool) -> Result<()> {
+        for (key, text) in raw.sources {
+            if text.trim().is_empty() {
+                bail!(
+                    "'{file}': field 'sources.{key}' is empty; expected what the key names (a URL, or a repository and path)"
+                );
+            }
+            self.sources.insert(key, text);
+        }
         if let Some(d) = raw.defaults {
-            if let Some(v) = d.allreduce_latency_us {
-                self.allreduce_latency_us =
-                    non_negative(v, file, "defaults.allreduce_latency_us", "microseconds")?;
+            if let Some(v) = d.max_batch {
+                if !(1..=1 << 16).contains(&v) {
+                    bail!(
+                        "'{file}': field 'defaults.max_batch' is {v}, expected a whole number of sequences between 1 and 65536"
+                    );
+                }
+                self.max_batch = v as u64;
             } else if complete {
-                bail!("'{file}': missing field 'defaults.allreduce_latency_us'");
+                bail!("'{file}': missing field 'defaults.max_batch'");
             }
             if let Some(v) = d.usable_memory_fraction {
                 if !(v.is_finite() && v > 0.0 && v <= 1.0) {
@@ -208,18 +207,6 @@ impl Pricing {
             }
         } else if complete {
             bail!("'{file}': missing table 'defaults'");
-        }
-        match raw.efficiency {
-            Some(e) => {
-                let base = if complete {
-                    None
-                } else {
-                    Some(&self.default_efficiency)
-                };
-                self.default_efficiency = e.resolve(file, "efficiency", base)?;
-            }
-            None if complete => bail!("'{file}': missing table 'efficiency'"),
-            None => {}
         }
         for (i, a) in raw.accelerator.into_iter().enumerate() {
             let at = format!("accelerator[{i}]");
@@ -286,18 +273,6 @@ impl Pricing {
     }
 }
 
-fn placeholder_efficiency() -> Efficiency {
-    Efficiency {
-        compute: 0.0,
-        compute_low: 0.0,
-        compute_high: 0.0,
-        memory: 0.0,
-        memory_low: 0.0,
-        memory_high: 0.0,
-        source: String::new(),
-    }
-}
-
 fn parse_raw(text: &str, file: &str) -> Result<RawPricing> {
     toml::from_str(text).map_err(|e| {
         let msg = e.message().trim_end_matches('\n').to_string();
@@ -319,27 +294,12 @@ fn positive(v: f64, file: &str, field: &str, unit: &str) -> Result<f64> {
     }
 }
 
-fn non_negative(v: f64, file: &str, field: &str, unit: &str) -> Result<f64> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(v)
-    } else {
-        bail!("'{file}': field '{field}' is {v}, expected zero or a positive number of {unit}")
-    }
-}
-
-fn fraction(v: f64, file: &str, field: &str) -> Result<f64> {
-    if v.is_finite() && v > 0.0 && v <= 1.0 {
-        Ok(v)
-    } else {
-        bail!("'{file}': field '{field}' is {v}, expected a fraction of peak in (0, 1]")
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPricing {
     defaults: Option<RawDefaults>,
-    efficiency: Option<RawEfficiency>,
+    #[serde(default)]
+    sources: BTreeMap<String, String>,
     #[serde(default)]
     accelerator: Vec<RawAccelerator>,
     #[serde(default)]
@@ -351,103 +311,8 @@ struct RawPricing {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDefaults {
-    allreduce_latency_us: Option<f64>,
     usable_memory_fraction: Option<f64>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEfficiency {
-    compute: Option<f64>,
-    compute_low: Option<f64>,
-    compute_high: Option<f64>,
-    memory: Option<f64>,
-    memory_low: Option<f64>,
-    memory_high: Option<f64>,
-    /// Why these values: `rationale` for stated defaults, `source` for calibrations.
-    rationale: Option<String>,
-    source: Option<String>,
-}
-
-impl RawEfficiency {
-    /// Fill from `base` where fields are absent; without a base every number is required
-    /// (a range defaults to the point value when absent).
-    fn resolve(&self, file: &str, at: &str, base: Option<&Efficiency>) -> Result<Efficiency> {
-        let get = |v: Option<f64>, name: &str, from_base: Option<f64>| -> Result<f64> {
-            match v.or(from_base) {
-                Some(x) => fraction(x, file, &format!("{at}.{name}")),
-                None => {
-                    bail!("'{file}': missing field '{at}.{name}' (a fraction of peak in (0, 1])")
-                }
-            }
-        };
-        let compute = get(self.compute, "compute", base.map(|b| b.compute))?;
-        let memory = get(self.memory, "memory", base.map(|b| b.memory))?;
-        // A new point value without a range gets a degenerate range rather than the old one.
-        let range =
-            |v: Option<f64>, name: &str, point: f64, from_base: Option<f64>, point_given: bool| {
-                let fallback = if point_given {
-                    Some(point)
-                } else {
-                    from_base.or(Some(point))
-                };
-                get(v, name, fallback)
-            };
-        let compute_low = range(
-            self.compute_low,
-            "compute_low",
-            compute,
-            base.map(|b| b.compute_low),
-            self.compute.is_some(),
-        )?;
-        let compute_high = range(
-            self.compute_high,
-            "compute_high",
-            compute,
-            base.map(|b| b.compute_high),
-            self.compute.is_some(),
-        )?;
-        let memory_low = range(
-            self.memory_low,
-            "memory_low",
-            memory,
-            base.map(|b| b.memory_low),
-            self.memory.is_some(),
-        )?;
-        let memory_high = range(
-            self.memory_high,
-            "memory_high",
-            memory,
-            base.map(|b| b.memory_high),
-            self.memory.is_some(),
-        )?;
-        if !(compute_low <= compute && compute <= compute_high) {
-            bail!(
-                "'{file}': field '{at}.compute' is {compute}, expected it between compute_low ({compute_low}) and compute_high ({compute_high})"
-            );
-        }
-        if !(memory_low <= memory && memory <= memory_high) {
-            bail!(
-                "'{file}': field '{at}.memory' is {memory}, expected it between memory_low ({memory_low}) and memory_high ({memory_high})"
-            );
-        }
-        let source = match (self.source.as_ref().or(self.rationale.as_ref()), base) {
-            (Some(s), _) => s.clone(),
-            (None, Some(b)) if self.compute.is_none() && self.memory.is_none() => b.source.clone(),
-            (None, _) => bail!(
-                "'{file}': missing field '{at}.source' (say where these efficiencies come from)"
-            ),
-        };
-        Ok(Efficiency {
-            compute,
-            compute_low,
-            compute_high,
-            memory,
-            memory_low,
-            memory_high,
-            source,
-        })
-    }
+    max_batch: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -464,7 +329,6 @@ struct RawAccelerator {
     link_gbps: Option<f64>,
     spec_source: Option<String>,
     link_source: Option<String>,
-    efficiency: Option<RawEfficiency>,
 }
 
 impl RawAccelerator {
@@ -488,13 +352,6 @@ impl RawAccelerator {
             }
         };
         let id = self.id.clone().unwrap_or_default();
-        let efficiency = match &self.efficiency {
-            Some(e) => {
-                let b = base.and_then(|b| b.efficiency.as_ref());
-                Some(e.resolve(file, &format!("{at}.efficiency"), b)?)
-            }
-            None => base.and_then(|b| b.efficiency.clone()),
-        };
         Ok(Accelerator {
             id,
             name: self
@@ -548,7 +405,6 @@ impl RawAccelerator {
             link_source: self
                 .link_source
                 .or_else(|| base.and_then(|b| b.link_source.clone())),
-            efficiency,
         })
     }
 }
@@ -646,24 +502,4 @@ struct RawLocal {
     device: Option<String>,
     usd_per_hour: Option<f64>,
     price_source: Option<String>,
-}
-
-/// Sources keyed by the short names used in the embedded table, for `--list`.
-pub fn source_keys() -> BTreeMap<&'static str, &'static str> {
-    let mut m = BTreeMap::new();
-    for line in EMBEDDED_TOML.lines() {
-        let Some(rest) = line.strip_prefix("#  ") else {
-            continue;
-        };
-        if let Some((k, v)) = rest.split_once(" = ") {
-            let k = k.trim();
-            if !k.is_empty()
-                && k.chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-            {
-                m.insert(k, v.trim());
-            }
-        }
-    }
-    m
 }

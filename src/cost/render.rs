@@ -5,8 +5,10 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
+use super::dataset::Case;
 use super::pricing::{Price, Pricing};
-use super::{CostFormat, CostReport, CostRow};
+use super::validate::{Validation, factor};
+use super::{CostFormat, CostReport, CostRow, Scenario};
 
 /// A rectangular table of strings, rendered in any of the text formats.
 struct Table {
@@ -170,32 +172,40 @@ pub fn write_report(report: &CostReport, format: CostFormat, out: &mut dyn Write
         .context("could not write the cost report")
 }
 
+/// The columns of the CSV report, and the row's cells in that order.
+const CSV_HEADERS: [&str; 29] = [
+    "instance",
+    "provider",
+    "accelerator",
+    "kind",
+    "basis",
+    "scenario",
+    "chips",
+    "layout",
+    "batch",
+    "fits",
+    "usd_per_hour",
+    "output_tokens_per_s",
+    "output_tokens_per_s_low",
+    "output_tokens_per_s_high",
+    "ms_per_output_token",
+    "decode_tokens_per_s",
+    "prefill_tokens_per_s",
+    "usd_per_m_input",
+    "usd_per_m_output",
+    "usd_per_m_output_low",
+    "usd_per_m_output_high",
+    "output_tokens_per_usd",
+    "bound",
+    "fit",
+    "fit_cases",
+    "price_source",
+    "price_date",
+    "notes",
+    "model",
+];
+
 fn csv_report(report: &CostReport) -> String {
-    let headers = vec![
-        "instance",
-        "provider",
-        "accelerator",
-        "kind",
-        "basis",
-        "chips",
-        "fits",
-        "usd_per_hour",
-        "prefill_tokens_per_s",
-        "decode_tokens_per_s",
-        "decode_tokens_per_s_low",
-        "decode_tokens_per_s_high",
-        "output_tokens_per_s",
-        "usd_per_m_input",
-        "usd_per_m_output",
-        "usd_per_m_output_low",
-        "usd_per_m_output_high",
-        "output_tokens_per_usd",
-        "bound",
-        "efficiency_source",
-        "price_source",
-        "price_date",
-        "notes",
-    ];
     let num = |x: Option<f64>| x.map_or_else(String::new, |v| sig(v, 6));
     let rows = report
         .rows
@@ -207,37 +217,43 @@ fn csv_report(report: &CostReport) -> String {
                 r.accelerator.clone(),
                 r.kind.clone(),
                 r.basis.clone(),
+                r.scenario.clone(),
                 r.chips.to_string(),
+                r.layout.clone().unwrap_or_default(),
+                r.batch.to_string(),
                 r.fits.to_string(),
                 num(r.usd_per_hour),
-                num(r.prefill_tokens_per_s),
-                num(r.decode_tokens_per_s),
-                num(r.decode_tokens_per_s_low),
-                num(r.decode_tokens_per_s_high),
                 num(r.output_tokens_per_s),
+                num(r.output_tokens_per_s_low),
+                num(r.output_tokens_per_s_high),
+                num(r.ms_per_output_token),
+                num(r.decode_tokens_per_s),
+                num(r.prefill_tokens_per_s),
                 num(r.usd_per_m_input),
                 num(r.usd_per_m_output),
                 num(r.usd_per_m_output_low),
                 num(r.usd_per_m_output_high),
                 num(r.output_tokens_per_usd),
                 r.bound.clone().unwrap_or_default(),
-                r.efficiency_source.clone(),
+                r.fit.clone(),
+                r.fit_cases.to_string(),
                 r.price_source.clone(),
                 r.price_date.clone(),
                 r.notes.join("; "),
+                report.model.clone(),
             ]
         })
         .collect();
     Table {
-        numeric: vec![false; headers.len()],
-        headers,
+        numeric: vec![false; CSV_HEADERS.len()],
+        headers: CSV_HEADERS.to_vec(),
         rows,
     }
     .csv()
 }
 
 fn text_report(report: &CostReport, md: bool) -> String {
-    let mut eff_notes = Notes::default();
+    let mut fit_notes = Notes::default();
     let mut price_notes = Notes::default();
     let mut row_notes = Notes::default();
     let headers = vec![
@@ -246,56 +262,56 @@ fn text_report(report: &CostReport, md: bool) -> String {
         "kind",
         "basis",
         "chips",
+        "layout",
+        "batch",
         "$/hour",
-        "prefill tok/s",
-        "decode tok/s",
-        "decode range",
+        "out tok/s",
+        "out tok/s range",
+        "ms/token",
         "$/1M in",
         "$/1M out",
         "$/1M out range",
-        "out tok/$",
         "bound",
-        "eff",
+        "fit",
         "price",
         "notes",
     ];
     let numeric = vec![
-        false, false, false, false, true, true, true, true, true, true, true, true, true, false,
-        false, false, false,
+        false, false, false, false, true, false, true, true, true, true, true, true, true, true,
+        false, false, false, false,
     ];
     let rows = report
         .rows
         .iter()
         .map(|r| {
             let notes: Vec<String> = r.notes.iter().map(|n| row_notes.mark("n", n)).collect();
+            let fit = if r.basis == "measured" {
+                "measured".to_string()
+            } else {
+                fit_notes.mark("f", &fit_note(r))
+            };
+            let fits = |v: String| if r.fits { v } else { "-".to_string() };
             vec![
                 r.instance.clone(),
                 r.accelerator.clone(),
                 r.kind.clone(),
                 r.basis.clone(),
                 r.chips.to_string(),
+                r.layout.clone().unwrap_or_else(|| "-".to_string()),
+                r.batch.to_string(),
                 usd(r.usd_per_hour),
-                tps(r.prefill_tokens_per_s),
                 if r.fits {
-                    tps(r.decode_tokens_per_s)
+                    tps(r.output_tokens_per_s)
                 } else {
                     "does not fit".to_string()
                 },
-                range(r.decode_tokens_per_s_low, r.decode_tokens_per_s_high, tps),
-                if r.fits {
-                    usd(r.usd_per_m_input)
-                } else {
-                    "-".to_string()
-                },
-                if r.fits {
-                    usd(r.usd_per_m_output)
-                } else {
-                    "-".to_string()
-                },
+                range(r.output_tokens_per_s_low, r.output_tokens_per_s_high, tps),
+                fits(opt(r.ms_per_output_token, 3)),
+                fits(usd(r.usd_per_m_input)),
+                fits(usd(r.usd_per_m_output)),
                 range(r.usd_per_m_output_low, r.usd_per_m_output_high, usd),
-                opt(r.output_tokens_per_usd, 3),
                 r.bound.clone().unwrap_or_else(|| "-".to_string()),
-                eff_notes.mark("e", &r.efficiency_source),
+                fit,
                 price_notes.mark("p", &row_price_note(r)),
                 notes.join(" "),
             ]
@@ -307,10 +323,17 @@ fn text_report(report: &CostReport, md: bool) -> String {
         rows,
     };
     let mut s = String::new();
+    let batch = match report.batch {
+        Some(b) => format!("batch {b}"),
+        None if report.scenario == Scenario::Offline => {
+            "batch: largest that fits per instance".to_string()
+        }
+        None => "batch 1".to_string(),
+    };
     let title = format!(
-        "{}, batch {}, {} prompt + {} output tokens, {}",
+        "{}, {} ({batch}), {} prompt + {} output tokens, {}",
         report.model,
-        report.batch,
+        report.scenario.name(),
         report.prompt_tokens,
         report.output_tokens,
         report.precision.name()
@@ -325,9 +348,14 @@ fn text_report(report: &CostReport, md: bool) -> String {
         s.push('\n');
     }
     let bullet = if md { "- " } else { "  " };
-    s.push_str(
-        "Projected rows: per step max(FLOPs / (peak x compute eff.), bytes / (bandwidth x memory eff.), all-reduce bytes / link) + 2 all-reduce latencies per layer across chips; ranges span the efficiency range.\n",
-    );
+    s.push_str(&format!(
+        "Projected rows: a model of FLOPs, bytes, memory and all-reduces whose efficiencies and collective latency are fitted per accelerator family to {} published measurements (accelbench cost --validate prints how well it reproduces each); ranges span the family's leave-one-out errors. {}\n",
+        report.dataset_cases,
+        match report.scenario {
+            Scenario::Offline => "Offline: continuous batching, prompts prefilled in the same steps as running sequences decode; $/1M out is the whole instance's cost per output token, prompts included.",
+            Scenario::Latency => "Latency: one static batch, prefilled then decoded in lockstep; ms/token is one decode step with its collectives.",
+        }
+    ));
     if let Some(c) = &report.comparison {
         s.push_str(&format!(
             "\nBest custom silicon: {} ({}) at {}/1M output tokens; best GPU: {} ({}) at {}/1M output tokens. ",
@@ -355,10 +383,14 @@ fn text_report(report: &CostReport, md: bool) -> String {
             s.push_str(&format!("{bullet}{prefix}{}: {item}\n", i + 1));
         }
     };
-    section("Efficiencies", "e", &eff_notes.items);
+    section("Fits", "f", &fit_notes.items);
     section("Prices (source, date)", "p", &price_notes.items);
     section("Notes", "n", &row_notes.items);
     s
+}
+
+fn fit_note(r: &CostRow) -> String {
+    format!("{}, {} published cases", r.fit, r.fit_cases)
 }
 
 /// Write the pricing table (`cost --list`) in `format`.
@@ -418,18 +450,16 @@ pub fn write_pricing(pricing: &Pricing, format: CostFormat, out: &mut dyn Write)
             "HBM GB",
             "HBM GB/s",
             "link GB/s",
-            "efficiency",
             "spec source",
             "link source",
         ],
         numeric: vec![
-            false, false, false, true, true, true, true, true, true, false, false, false,
+            false, false, false, true, true, true, true, true, true, false, false,
         ],
         rows: pricing
             .accelerators
             .iter()
             .map(|a| {
-                let eff = a.efficiency.as_ref().unwrap_or(&pricing.default_efficiency);
                 vec![
                     a.id.clone(),
                     a.name.clone(),
@@ -440,7 +470,6 @@ pub fn write_pricing(pricing: &Pricing, format: CostFormat, out: &mut dyn Write)
                     format!("{}", a.hbm_gb),
                     format!("{}", a.hbm_gbps),
                     o(a.link_gbps),
-                    format!("{:.2}/{:.2}: {}", eff.compute, eff.memory, eff.source),
                     a.spec_source.clone(),
                     a.link_source.clone().unwrap_or_else(|| "-".to_string()),
                 ]
@@ -469,16 +498,142 @@ pub fn write_pricing(pricing: &Pricing, format: CostFormat, out: &mut dyn Write)
     }
     if format != CostFormat::Csv {
         s.push_str(&format!(
-            "\nDefaults: all-reduce latency {} us, usable memory {}%, efficiency {}\n",
-            pricing.allreduce_latency_us,
+            "\nStated defaults: usable memory {}%, at most {} sequences per replica when --batch is not given. Efficiencies and all-reduce latency are fitted: accelbench cost --validate.\n",
             100.0 * pricing.usable_memory_fraction,
-            pricing.default_efficiency.source
+            pricing.max_batch,
         ));
         s.push_str("\nSource keys:\n");
-        for (k, v) in super::pricing::source_keys() {
+        for (k, v) in &pricing.sources {
             s.push_str(&format!("  {k} = {v}\n"));
         }
     }
     out.write_all(s.as_bytes())
         .context("could not write the pricing table")
+}
+
+/// Write `cost --validate`: every case published vs projected, in-sample and leave-one-out,
+/// then the per-family and overall errors.
+pub fn write_validation(
+    v: &Validation,
+    cases: &[Case],
+    format: CostFormat,
+    out: &mut dyn Write,
+) -> Result<()> {
+    if format == CostFormat::Json {
+        let mut s =
+            serde_json::to_string_pretty(v).context("could not serialize the validation")?;
+        s.push('\n');
+        return out
+            .write_all(s.as_bytes())
+            .context("could not write the validation");
+    }
+    let ratio = |r: f64| format!("{r:.2}");
+    let table = Table {
+        headers: vec![
+            "case",
+            "family",
+            "chips",
+            "model",
+            "prec",
+            "scenario",
+            "batch",
+            "in/out",
+            "metric",
+            "published",
+            "projected",
+            "ratio",
+            "LOO projected",
+            "LOO ratio",
+        ],
+        numeric: vec![
+            false, false, true, false, false, false, true, false, false, true, true, true, true,
+            true,
+        ],
+        rows: v
+            .cases
+            .iter()
+            .map(|c| {
+                vec![
+                    c.id.clone(),
+                    c.family.clone(),
+                    c.chips.to_string(),
+                    c.model.clone(),
+                    c.precision.clone(),
+                    c.scenario.clone(),
+                    c.batch
+                        .map_or_else(|| "auto".to_string(), |b| b.to_string()),
+                    format!("{}/{}", c.prompt_tokens, c.output_tokens),
+                    c.metric.clone(),
+                    sig(c.published, 4),
+                    sig(c.projected, 4),
+                    ratio(c.ratio),
+                    sig(c.loo_projected, 4),
+                    ratio(c.loo_ratio),
+                ]
+            })
+            .collect(),
+    };
+    let opt = |x: Option<f64>| x.map_or_else(|| "-".to_string(), |v| format!("{v:.2}x"));
+    let families = Table {
+        headers: vec![
+            "family",
+            "cases",
+            "GM error",
+            "LOO GM error",
+            "leave-family-out GM error",
+            "leave-family-out worst",
+        ],
+        numeric: vec![false, true, true, true, true, true],
+        rows: v
+            .families
+            .iter()
+            .map(|f| {
+                vec![
+                    f.family.clone(),
+                    f.cases.to_string(),
+                    format!("{:.2}x", f.gm_error),
+                    format!("{:.2}x", f.loo_gm_error),
+                    opt(f.lofo_gm_error),
+                    opt(f.lofo_worst),
+                ]
+            })
+            .collect(),
+    };
+    let mut s = String::new();
+    match format {
+        CostFormat::Csv => {
+            s.push_str(&table.csv());
+            return out
+                .write_all(s.as_bytes())
+                .context("could not write the validation");
+        }
+        CostFormat::Md => {
+            s.push_str("### Published cases: projected vs published\n\n");
+            s.push_str(&table.markdown());
+            s.push_str("\n### Per family\n\n");
+            s.push_str(&families.markdown());
+        }
+        _ => {
+            s.push_str("Published cases: projected vs published\n\n");
+            s.push_str(&table.text());
+            s.push_str("\nPer family\n\n");
+            s.push_str(&families.text());
+        }
+    }
+    let n_families = v.families.len();
+    let worst = v
+        .cases
+        .iter()
+        .max_by(|a, b| factor(a.loo_ratio).total_cmp(&factor(b.loo_ratio)));
+    s.push_str(&format!(
+        "\n{} cases over {n_families} accelerator families. Ratio = projected / published speed (for ms per token: published / projected), so above 1 the model is optimistic.\n\
+         In-sample geometric-mean error {:.2}x; leave-one-out (each case projected by a fit of all the others) {:.2}x, worst {:.2}x{}.\n",
+        cases.len(),
+        v.gm_error,
+        v.loo_gm_error,
+        v.loo_worst,
+        worst.map_or(String::new(), |w| format!(" ({})", w.id)),
+    ));
+    out.write_all(s.as_bytes())
+        .context("could not write the validation")
 }

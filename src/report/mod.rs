@@ -339,15 +339,20 @@ pub fn cost_figure(cost: &CostReport, report: &MergedReport) -> Result<Figure> {
         }
     }
     let title = format!(
-        "Cost per million output tokens: {}, batch {}",
-        cost.model, cost.batch
+        "Cost per million output tokens: {}, {}",
+        cost.model,
+        cost.scenario.name()
     );
     let svg = svg::cost_per_token(&title, &bars)?;
 
     let mut caption = vec![format!(
-        "{} at batch {}, {} prompt + {} output tokens, {} weights; US$ per 1M output tokens = price per hour / (decode tokens/s x 3600) x 1e6, as accelbench cost computes it (run it for input-token prices, ranges and sources).",
+        "{} {} (batch {}), {} prompt + {} output tokens, {} weights; US$ per 1M output tokens = price per hour / (output tokens/s x 3600) x 1e6, as accelbench cost computes it (run it for input-token prices, ranges and sources).",
         cost.model,
-        cost.batch,
+        cost.scenario.name(),
+        cost.batch.map_or_else(
+            || "largest that fits per instance".to_string(),
+            |b| b.to_string()
+        ),
         cost.prompt_tokens,
         cost.output_tokens,
         cost.precision.name()
@@ -362,43 +367,18 @@ pub fn cost_figure(cost: &CostReport, report: &MergedReport) -> Result<Figure> {
                 .into(),
         );
     }
-    // Efficiency (fraction of peak) behind the projected rows, with the accelerators using it
-    // when they differ.
-    let mut sources: Vec<(&str, Vec<&str>)> = Vec::new();
-    for r in cost.rows.iter().filter(|r| r.basis == "projected") {
-        match sources
-            .iter_mut()
-            .find(|(s, _)| *s == r.efficiency_source.as_str())
-        {
-            Some((_, accs)) => accs.push(&r.accelerator),
-            None => sources.push((&r.efficiency_source, vec![&r.accelerator])),
-        }
-    }
-    if !sources.is_empty() {
-        let efficiency = if sources.len() == 1 {
-            format!("Efficiency (fraction of peak reached): {}.", sources[0].0)
-        } else {
-            // The largest group reads as "every other accelerator", named last.
-            sources.sort_by_key(|(_, accs)| accs.len());
-            let last = sources.len() - 1;
-            let parts: Vec<String> = sources
-                .iter()
-                .enumerate()
-                .map(|(i, (s, accs))| {
-                    if i == last {
-                        format!("every other accelerator: {s}")
-                    } else {
-                        format!("{}: {s}", accs.join(", "))
-                    }
-                })
-                .collect();
-            format!(
-                "Efficiency (fraction of peak reached): {}.",
-                parts.join("; ")
-            )
-        };
+    // Which fit projected each accelerator, and on how many published cases it rests.
+    let fits: Vec<String> = cost
+        .rows
+        .iter()
+        .filter(|r| r.basis == "projected")
+        .map(|r| format!("{}: {} ({} cases)", r.accelerator, r.fit, r.fit_cases))
+        .collect();
+    if !fits.is_empty() {
         caption.push(format!(
-            "Projected bars: roofline projection, not a measurement, for the smallest instance of each accelerator that holds the weights and KV cache, at on-demand list prices (dates and sources: accelbench cost --list). {efficiency}"
+            "Projected bars: a model of FLOPs, bytes and all-reduces fitted per accelerator family to {} published measurements (accelbench cost --validate shows its errors), not a measurement; the smallest instance of each accelerator that holds the weights and KV cache, at on-demand list prices (dates and sources: accelbench cost --list). Fits: {}.",
+            cost.dataset_cases,
+            fits.join("; ")
         ));
     }
     if !unpriced_local.is_empty() {
