@@ -7,6 +7,7 @@ pub mod backend;
 pub mod cli;
 pub mod compare;
 pub mod cost;
+pub mod count;
 pub mod env;
 pub mod measure;
 pub mod model;

@@ -65,7 +65,7 @@ fn dispatch(command: Command, stdout: &mut dyn Write) -> anyhow::Result<ExitCode
         }
         Command::Run(a) => {
             let opts = run::RunOptions {
-                device: run::DeviceSelector::parse(a.device.as_deref())?,
+                device: a.device.unwrap_or(run::DeviceSelector::Auto),
                 suite: a.suite,
                 kernels: a.kernels,
                 shape: a.shape,

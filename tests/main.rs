@@ -5,5 +5,6 @@ mod common;
 mod compare;
 mod cost;
 mod gpu;
+mod inputs;
 mod kernels_cpu;
 mod report;

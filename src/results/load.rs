@@ -45,5 +45,6 @@ pub fn parse(text: &str, path: &Path) -> Result<RunResults> {
             );
         }
     }
+    super::validate::validate(&results, path)?;
     Ok(results)
 }

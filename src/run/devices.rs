@@ -22,20 +22,27 @@ pub enum DeviceSelector {
     Index(usize),
 }
 
+/// The named choices of `--device` (a device number is the other form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceName {
+    Cpu,
+    Gpu,
+    All,
+}
+
 impl DeviceSelector {
-    /// Parse `cpu|gpu|all|N`.
-    pub fn parse(s: Option<&str>) -> Result<Self> {
-        Ok(match s {
-            None => DeviceSelector::Auto,
-            Some("cpu") => DeviceSelector::Cpu,
-            Some("gpu") => DeviceSelector::Gpu,
-            Some("all") => DeviceSelector::All,
-            Some(other) => match other.parse::<usize>() {
-                Ok(n) => DeviceSelector::Index(n),
-                Err(_) => bail!(
-                    "--device '{other}' is not valid; expected cpu, gpu, all or a device number from 'accelbench devices'"
-                ),
-            },
+    /// `--device`'s value parser: `cpu`, `gpu`, `all`, or a device number from `devices`.
+    pub fn parse_arg(s: &str) -> std::result::Result<Self, String> {
+        use clap::ValueEnum;
+        if let Ok(name) = DeviceName::from_str(s, false) {
+            return Ok(match name {
+                DeviceName::Cpu => DeviceSelector::Cpu,
+                DeviceName::Gpu => DeviceSelector::Gpu,
+                DeviceName::All => DeviceSelector::All,
+            });
+        }
+        s.parse::<usize>().map(DeviceSelector::Index).map_err(|_| {
+            "expected cpu, gpu, all or a device number from 'accelbench devices'".to_string()
         })
     }
 }

@@ -29,13 +29,15 @@ use verify::measure_one;
 
 use crate::measure::{Interrupted, MeasureConfig};
 use crate::results::{self, RunResults, RunSettings};
+use crate::suite::SuiteName;
+use crate::workload::KernelName;
 
 /// What `accelbench run` was asked to do.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub device: DeviceSelector,
-    pub suite: String,
-    pub kernels: Vec<String>,
+    pub suite: SuiteName,
+    pub kernels: Vec<KernelName>,
     /// `KEY=VALUE,...` replacing the shape of the selected kernel's workloads.
     pub shape: Option<String>,
     pub threads: Option<usize>,

@@ -7,21 +7,22 @@ use anyhow::{Context, Result, bail};
 use super::RunOptions;
 use crate::model::ModelShape;
 use crate::suite;
-use crate::workload::{AttentionShape, Kernel, Workload};
+use crate::workload::{AttentionShape, Kernel, KernelName, Workload};
 
 /// Check every option before any work is done; returns the workloads to run.
 pub(super) fn plan(opts: &RunOptions) -> Result<(suite::Suite, Vec<Workload>)> {
-    let suite = suite::by_name(&opts.suite)?;
-    for k in &opts.kernels {
-        if !Workload::KERNEL_NAMES.contains(&k.as_str()) {
-            bail!(
-                "unknown kernel '{k}'; expected one of: {}",
-                Workload::KERNEL_NAMES.join(", ")
-            );
-        }
-    }
+    let suite = suite::get(opts.suite);
     if opts.threads == Some(0) {
         bail!("--threads must be at least 1, got 0");
+    }
+    let hardware = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if let Some(t) = opts.threads
+        && t > MAX_THREADS_PER_HARDWARE_THREAD * hardware
+    {
+        bail!(
+            "--threads {t} is more than {MAX_THREADS_PER_HARDWARE_THREAD} x the {hardware} hardware threads of this machine; choose at most {}",
+            MAX_THREADS_PER_HARDWARE_THREAD * hardware
+        );
     }
     if let Some(s) = opts.max_time_per_workload_s
         && !(s.is_finite() && s > 0.0)
@@ -47,7 +48,9 @@ pub(super) fn plan(opts: &RunOptions) -> Result<(suite::Suite, Vec<Workload>)> {
     let mut workloads: Vec<Workload> = suite
         .workloads
         .iter()
-        .filter(|w| opts.kernels.is_empty() || opts.kernels.iter().any(|k| k == w.kernel_name()))
+        .filter(|w| {
+            opts.kernels.is_empty() || opts.kernels.iter().any(|k| k.as_str() == w.kernel_name())
+        })
         .cloned()
         .collect();
     if let Some(model) = &model {
@@ -65,8 +68,15 @@ pub(super) fn plan(opts: &RunOptions) -> Result<(suite::Suite, Vec<Workload>)> {
         bail!(
             "suite '{}' has no workload for kernel(s) {}",
             suite.name,
-            opts.kernels.join(", ")
+            opts.kernels
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
+    }
+    for w in &workloads {
+        w.check_counts()?;
     }
     let available = crate::env::available_memory_bytes();
     for w in &workloads {
@@ -86,7 +96,7 @@ pub(super) fn plan(opts: &RunOptions) -> Result<(suite::Suite, Vec<Workload>)> {
 
 /// Replace the selected kernel's workloads by one workload of the given shape.
 pub(super) fn apply_shape(
-    kernels: &[String],
+    kernels: &[KernelName],
     spec: &str,
     workloads: &[Workload],
 ) -> Result<Vec<Workload>> {
@@ -103,6 +113,17 @@ pub(super) fn apply_shape(
         })?;
         vals.insert(k.trim().to_string(), n);
     }
+    let kernel = kernel.as_str();
+    let valid = shape_keys(kernel);
+    if let Some(unknown) = vals.keys().find(|k| !valid.contains(&k.as_str())) {
+        if valid.is_empty() {
+            bail!("--shape does not apply to {kernel}; use --model");
+        }
+        bail!(
+            "--shape '{spec}': unknown key '{unknown}' for kernel '{kernel}'; valid keys: {}",
+            valid.join(", ")
+        );
+    }
     let get = |key: &str| -> Result<u64> {
         vals.get(key)
             .copied()
@@ -112,7 +133,7 @@ pub(super) fn apply_shape(
         .first()
         .map(|w| w.dtype)
         .unwrap_or(crate::workload::Dtype::F32);
-    let k = match kernel.as_str() {
+    let k = match kernel {
         "gemm" => Kernel::Gemm {
             m: get("m")?,
             n: get("n")?,
@@ -146,14 +167,21 @@ pub(super) fn apply_shape(
         "decode_step" => bail!("--shape does not apply to decode_step; use --model"),
         other => bail!("unknown kernel '{other}'"),
     };
-    // Guard against overflow in the FLOP and byte counts of absurd shapes.
-    let dims: Vec<u64> = vals.values().copied().collect();
-    if dims
-        .iter()
-        .try_fold(1u64, |acc, &d| acc.checked_mul(d))
-        .is_none()
-    {
-        bail!("--shape '{spec}' is too large to represent");
-    }
     Ok(vec![Workload::new(k, dtype)])
 }
+
+/// Keys `--shape` accepts for `kernel` (none for decode_step, whose shape is a --model).
+fn shape_keys(kernel: &str) -> &'static [&'static str] {
+    match kernel {
+        "gemm" => &["m", "n", "k"],
+        "gemv" => &["n", "k"],
+        "softmax" | "rmsnorm" => &["rows", "cols"],
+        "decode_attention" => &["context", "q_heads", "kv_heads", "head_dim"],
+        "stream_triad" => &["n"],
+        _ => &[],
+    }
+}
+
+/// `--threads` above this many per hardware thread is refused: more only adds switching, and a
+/// typo such as `--threads 100000` would start that many OS threads.
+const MAX_THREADS_PER_HARDWARE_THREAD: usize = 4;
