@@ -7,4 +7,5 @@ mod cost;
 mod gpu;
 mod inputs;
 mod kernels_cpu;
+mod mutation;
 mod report;
