@@ -48,7 +48,7 @@ fn overhead(c: &mut Criterion) {
         let samples: Vec<f64> = (0..SAMPLES).map(|i| 1000.0 + (i % 97) as f64).collect();
         b.iter(|| {
             let summary = measure::summarize(black_box(&samples));
-            let h = measure::encode_histogram(black_box(&samples)).expect("encodes");
+            let h = accelbench::results::histogram::encode(black_box(&samples)).expect("encodes");
             black_box((summary, h.len()))
         })
     });

@@ -7,6 +7,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::compare::CompareFormat;
 use crate::cost::{CostFormat, Precision, Scenario};
 use crate::report::ReportFormat;
+use crate::run::DeviceSelector;
+use crate::suite::SuiteName;
+use crate::workload::KernelName;
 
 /// Measure LLM inference kernels on this machine's CPU and GPUs, and price tokens against
 /// cloud GPUs and custom silicon.
@@ -43,15 +46,14 @@ pub struct RunArgs {
     /// Which devices: `cpu`, `gpu` (every GPU adapter, software ones included), `all` (the CPU
     /// and every GPU adapter), or a device number from `accelbench devices`. Default: the CPU
     /// and every hardware GPU (software adapters such as lavapipe only when asked for).
-    #[arg(long, value_name = "cpu|gpu|all|N")]
-    pub device: Option<String>,
-    /// Suite to run: quick, standard or full.
-    #[arg(long, default_value = "standard")]
-    pub suite: String,
-    /// Only run these kernels (repeatable): gemm, gemv, softmax, rmsnorm, decode_attention,
-    /// stream_triad, decode_step.
-    #[arg(long = "kernel", value_name = "NAME")]
-    pub kernels: Vec<String>,
+    #[arg(long, value_name = "cpu|gpu|all|N", value_parser = DeviceSelector::parse_arg)]
+    pub device: Option<DeviceSelector>,
+    /// Suite to run.
+    #[arg(long, value_enum, default_value = "standard")]
+    pub suite: SuiteName,
+    /// Only run these kernels (repeatable).
+    #[arg(long = "kernel", value_enum, value_name = "NAME")]
+    pub kernels: Vec<KernelName>,
     /// Replace the shape of the one --kernel given, e.g. `--kernel gemm --shape m=4096,n=4096,k=4096`.
     #[arg(long, value_name = "KEY=VALUE,...")]
     pub shape: Option<String>,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use accelbench::cli::{Cli, Command};
-use accelbench::{compare, cost, report, runner};
+use accelbench::{compare, cost, report, run};
 
 fn main() -> ExitCode {
     let runtime_dir = quiet_graphics_stack_on_headless_machines();
@@ -60,12 +60,12 @@ fn quiet_graphics_stack_on_headless_machines() -> Option<std::path::PathBuf> {
 fn dispatch(command: Command, stdout: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match command {
         Command::Devices(a) => {
-            runner::devices(a.json, stdout)?;
+            run::devices(a.json, stdout)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(a) => {
-            let opts = runner::RunOptions {
-                device: runner::DeviceSelector::parse(a.device.as_deref())?,
+            let opts = run::RunOptions {
+                device: a.device.unwrap_or(run::DeviceSelector::Auto),
                 suite: a.suite,
                 kernels: a.kernels,
                 shape: a.shape,
@@ -77,7 +77,7 @@ fn dispatch(command: Command, stdout: &mut dyn Write) -> anyhow::Result<ExitCode
                 force: a.force,
                 json: a.json,
             };
-            let outcome = runner::execute(&opts, stdout)?;
+            let outcome = run::execute(&opts, stdout)?;
             Ok(if outcome.interrupted {
                 ExitCode::from(130)
             } else {

@@ -7,10 +7,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
-use base64::Engine;
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use anyhow::Result;
 
 use crate::results::LatencyNs;
 
@@ -239,62 +236,9 @@ pub fn summarize(samples: &[f64]) -> (LatencyNs, [f64; 2]) {
     )
 }
 
-/// Record per-invocation samples (ns) in an HdrHistogram (3 significant digits) and serialize it
-/// as base64 of the V2 deflate encoding.
-pub fn encode_histogram(samples_ns: &[f64]) -> Result<String> {
-    let mut h = Histogram::<u64>::new(3).context("could not create histogram")?;
-    for &s in samples_ns {
-        h.record(s.round().max(1.0) as u64)
-            .context("could not record sample in histogram")?;
-    }
-    let mut buf = Vec::new();
-    V2DeflateSerializer::new()
-        .serialize(&h, &mut buf)
-        .map_err(|e| anyhow::anyhow!("could not serialize histogram: {e:?}"))?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(buf))
-}
-
-/// Inverse of [`encode_histogram`].
-pub fn decode_histogram(b64: &str) -> Result<Histogram<u64>> {
-    if b64.is_empty() {
-        bail!("histogram is empty");
-    }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .context("histogram is not valid base64")?;
-    Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .map_err(|e| anyhow::anyhow!("histogram is not a valid HdrHistogram V2 blob: {e:?}"))
-}
-
-/// Expand a histogram back into samples (each recorded value repeated by its count), ascending.
-/// Values are quantized to the histogram's precision (3 significant digits).
-pub fn histogram_samples(h: &Histogram<u64>) -> Vec<f64> {
-    let mut out = Vec::with_capacity(h.len() as usize);
-    for v in h.iter_recorded() {
-        let value = h.median_equivalent(v.value_iterated_to()) as f64;
-        for _ in 0..v.count_at_value() {
-            out.push(value);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn histogram_round_trips() {
-        let samples = [1000.0, 1500.0, 2000.0, 2000.0, 123456.0];
-        let h = decode_histogram(&encode_histogram(&samples).unwrap()).unwrap();
-        assert_eq!(h.len(), 5);
-        let back = histogram_samples(&h);
-        assert_eq!(back.len(), 5);
-        for (a, b) in back.iter().zip([1000.0, 1500.0, 2000.0, 2000.0, 123456.0]) {
-            assert!((a - b).abs() / b < 1e-3, "{a} vs {b}");
-        }
-    }
 
     #[test]
     fn unsorted_width_matches_sorted_width_for_odd_counts() {
@@ -366,18 +310,6 @@ mod tests {
                 prop_assert!(large < small);
             }
 
-            #[test]
-            fn histogram_keeps_every_sample_to_three_digits(v in samples()) {
-                let h = decode_histogram(&encode_histogram(&v).unwrap()).unwrap();
-                prop_assert_eq!(h.len(), v.len() as u64);
-                let mut sorted = v.clone();
-                sort_f64(&mut sorted);
-                let back = histogram_samples(&h);
-                for (a, b) in back.iter().zip(&sorted) {
-                    let b = b.round().max(1.0);
-                    prop_assert!((a - b).abs() <= 1e-3 * b + 1.0, "{} vs {}", a, b);
-                }
-            }
         }
     }
 }

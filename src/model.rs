@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::count::{Count, c};
+
 /// Architecture of a Llama-style decoder: RMSNorm, grouped-query attention, gated SiLU MLP.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ModelShape {
@@ -66,48 +68,84 @@ impl ModelShape {
         PRESETS.iter().map(|p| p.name).collect()
     }
 
+    // Every count below is computed with checked arithmetic ([`Count`]); the plain `u64`
+    // methods saturate at `u64::MAX` on overflow, the `checked_` ones return `None`.
+
+    fn qkv_width_count(&self) -> Count {
+        (c(self.q_heads) + c(2) * self.kv_heads) * self.head_dim
+    }
+
     /// Output width of the fused QKV projection.
     pub fn qkv_width(&self) -> u64 {
-        (self.q_heads + 2 * self.kv_heads) * self.head_dim
+        self.qkv_width_count().saturate()
+    }
+
+    fn layer_weight_params_count(&self) -> Count {
+        let attn =
+            c(self.hidden) * self.qkv_width_count() + c(self.q_heads) * self.head_dim * self.hidden;
+        let mlp = c(3) * self.hidden * self.ffn;
+        attn + mlp + c(2) * self.hidden
     }
 
     /// Weight elements of one layer (QKV, O, gate, up, down, two norm gains).
     pub fn layer_weight_params(&self) -> u64 {
-        let attn = self.hidden * self.qkv_width() + self.q_heads * self.head_dim * self.hidden;
-        let mlp = 3 * self.hidden * self.ffn;
-        attn + mlp + 2 * self.hidden
+        self.layer_weight_params_count().saturate()
     }
 
     /// Weight elements of the whole model, embeddings and final norm included.
+    pub fn checked_total_params(&self) -> Option<u64> {
+        let embed = c(self.vocab) * self.hidden;
+        let head = if self.tied_embeddings { c(0) } else { embed };
+        (c(self.layers) * self.layer_weight_params_count() + embed + head + self.hidden).get()
+    }
+
+    /// [`Self::checked_total_params`], saturating.
     pub fn total_params(&self) -> u64 {
-        let embed = self.vocab * self.hidden;
-        let head = if self.tied_embeddings { 0 } else { embed };
-        self.layers * self.layer_weight_params() + embed + head + self.hidden
+        self.checked_total_params().unwrap_or(u64::MAX)
+    }
+
+    fn kv_elems_per_position_per_layer_count(&self) -> Count {
+        c(2) * self.kv_heads * self.head_dim
     }
 
     /// KV-cache elements per cached position for one layer (K and V).
     pub fn kv_elems_per_position_per_layer(&self) -> u64 {
-        2 * self.kv_heads * self.head_dim
+        self.kv_elems_per_position_per_layer_count().saturate()
     }
 
     /// FLOPs of one decode layer for one token attending over `context` positions.
-    pub fn decode_layer_flops(&self, context: u64) -> u64 {
+    pub fn checked_decode_layer_flops(&self, context: u64) -> Option<u64> {
+        self.decode_layer_flops_count(context).get()
+    }
+
+    fn decode_layer_flops_count(&self, context: u64) -> Count {
         let h = self.hidden;
-        let qkv = 2 * h * self.qkv_width();
-        let attn = self.q_heads * context * (4 * self.head_dim + 5);
-        let o = 2 * self.q_heads * self.head_dim * h;
-        let mlp = 3 * 2 * h * self.ffn;
+        let qkv = c(2) * h * self.qkv_width_count();
+        let attn = c(self.q_heads) * context * (c(4) * self.head_dim + 5u64);
+        let o = c(2) * self.q_heads * self.head_dim * h;
+        let mlp = c(3) * 2u64 * h * self.ffn;
         // two rmsnorms (4/elem), two residual adds, SiLU and gating (~5 per ffn element)
-        let elementwise = 2 * 4 * h + 2 * h + 5 * self.ffn;
+        let elementwise = c(2) * 4u64 * h + c(2) * h + c(5) * self.ffn;
         qkv + attn + o + mlp + elementwise
     }
 
+    /// [`Self::checked_decode_layer_flops`], saturating.
+    pub fn decode_layer_flops(&self, context: u64) -> u64 {
+        self.decode_layer_flops_count(context).saturate()
+    }
+
     /// Compulsory bytes of one decode layer: every weight and the whole KV cache read once.
+    pub fn checked_decode_layer_bytes(&self, context: u64, elem_bytes: u64) -> Option<u64> {
+        let weights = self.layer_weight_params_count();
+        let kv = self.kv_elems_per_position_per_layer_count() * context;
+        let activations = self.activation_elems_per_token_per_layer_count();
+        (c(elem_bytes) * (weights + kv + activations)).get()
+    }
+
+    /// [`Self::checked_decode_layer_bytes`], saturating.
     pub fn decode_layer_bytes(&self, context: u64, elem_bytes: u64) -> u64 {
-        let weights = self.layer_weight_params();
-        let kv = self.kv_elems_per_position_per_layer() * context;
-        let activations = 4 * self.hidden + self.qkv_width() + 2 * self.ffn;
-        elem_bytes * (weights + kv + activations)
+        self.checked_decode_layer_bytes(context, elem_bytes)
+            .unwrap_or(u64::MAX)
     }
 }
 
@@ -138,57 +176,86 @@ pub struct StepWork {
 }
 
 impl StepWork {
-    /// Compulsory memory traffic of the step.
+    /// Compulsory memory traffic of the step (saturating at `u64::MAX`).
     pub fn bytes(&self) -> u64 {
-        self.weight_bytes + self.kv_read_bytes + self.kv_write_bytes + self.activation_bytes
+        (c(self.weight_bytes) + self.kv_read_bytes + self.kv_write_bytes + self.activation_bytes)
+            .saturate()
     }
 }
 
 impl ModelShape {
     /// Elements of the output head (the LM head reads all of it for every token it scores).
     pub fn lm_head_params(&self) -> u64 {
-        self.vocab * self.hidden
+        (c(self.vocab) * self.hidden).saturate()
     }
 
     /// Weight elements read by one forward step: every layer, the final norm and the LM head.
     /// The input embedding is a row lookup, not a full read, so it is not counted here even
     /// when it is a separate matrix.
     pub fn step_weight_params(&self) -> u64 {
-        self.layers * self.layer_weight_params() + self.hidden + self.lm_head_params()
+        self.step_weight_params_count().saturate()
+    }
+
+    fn step_weight_params_count(&self) -> Count {
+        c(self.layers) * self.layer_weight_params_count()
+            + self.hidden
+            + c(self.vocab) * self.hidden
     }
 
     /// KV-cache elements per cached position over all layers.
     pub fn kv_elems_per_position(&self) -> u64 {
-        self.layers * self.kv_elems_per_position_per_layer()
+        self.kv_elems_per_position_count().saturate()
+    }
+
+    fn kv_elems_per_position_count(&self) -> Count {
+        c(self.layers) * self.kv_elems_per_position_per_layer_count()
     }
 
     /// Activation elements one token moves through one layer (as in [`Self::decode_layer_bytes`]).
-    fn activation_elems_per_token_per_layer(&self) -> u64 {
-        4 * self.hidden + self.qkv_width() + 2 * self.ffn
+    fn activation_elems_per_token_per_layer_count(&self) -> Count {
+        c(4) * self.hidden + self.qkv_width_count() + c(2) * self.ffn
     }
 
     /// FLOPs per token of the LM head plus the final RMSNorm.
-    fn head_flops_per_token(&self) -> u64 {
-        2 * self.lm_head_params() + 4 * self.hidden
+    fn head_flops_per_token_count(&self) -> Count {
+        c(2) * (c(self.vocab) * self.hidden) + c(4) * self.hidden
     }
 
     /// One decode step of the whole model: `batch` sequences each produce one token while
     /// attending over `context` positions (the new one included). Weights are read once for
     /// the whole batch; every sequence reads its own KV cache, which grows with `context`.
+    ///
+    /// Counts that overflow u64 saturate; [`Self::checked_decode_step_work`] refuses them.
     pub fn decode_step_work(&self, batch: u64, context: u64, bytes: ElemBytes) -> StepWork {
-        let per_token_flops =
-            self.layers * self.decode_layer_flops(context) + self.head_flops_per_token();
-        StepWork {
-            flops: batch * per_token_flops,
-            weight_bytes: bytes.weight * self.step_weight_params(),
-            kv_read_bytes: bytes.kv * batch * self.kv_elems_per_position() * context,
-            kv_write_bytes: bytes.kv * batch * self.kv_elems_per_position(),
-            activation_bytes: bytes.activation
+        self.decode_step_work_counts(batch, context, bytes)
+            .map(Count::saturate)
+            .into()
+    }
+
+    /// [`Self::decode_step_work`], or `None` when a count overflows u64.
+    pub fn checked_decode_step_work(
+        &self,
+        batch: u64,
+        context: u64,
+        bytes: ElemBytes,
+    ) -> Option<StepWork> {
+        checked_step_work(self.decode_step_work_counts(batch, context, bytes))
+    }
+
+    fn decode_step_work_counts(&self, batch: u64, context: u64, bytes: ElemBytes) -> [Count; 5] {
+        let per_token_flops = c(self.layers) * self.decode_layer_flops_count(context)
+            + self.head_flops_per_token_count();
+        [
+            c(batch) * per_token_flops,
+            c(bytes.weight) * self.step_weight_params_count(),
+            c(bytes.kv) * batch * self.kv_elems_per_position_count() * context,
+            c(bytes.kv) * batch * self.kv_elems_per_position_count(),
+            c(bytes.activation)
                 * batch
-                * (self.layers * self.activation_elems_per_token_per_layer()
+                * (c(self.layers) * self.activation_elems_per_token_per_layer_count()
                     + self.hidden
                     + self.vocab),
-        }
+        ]
     }
 
     /// Prefill of `batch` prompts of `prompt` tokens each, in one step: causal attention (token
@@ -196,30 +263,81 @@ impl ModelShape {
     /// LM head applied to the last position of each prompt only (it yields the first output
     /// token). Attention reads K and V from on-chip memory (flash-attention style), so no KV
     /// read traffic is counted.
+    ///
+    /// Counts that overflow u64 saturate; [`Self::checked_prefill_work`] refuses them.
     pub fn prefill_work(&self, batch: u64, prompt: u64, bytes: ElemBytes) -> StepWork {
+        self.prefill_work_counts(batch, prompt, bytes)
+            .map(Count::saturate)
+            .into()
+    }
+
+    /// [`Self::prefill_work`], or `None` when a count overflows u64.
+    pub fn checked_prefill_work(
+        &self,
+        batch: u64,
+        prompt: u64,
+        bytes: ElemBytes,
+    ) -> Option<StepWork> {
+        checked_step_work(self.prefill_work_counts(batch, prompt, bytes))
+    }
+
+    fn prefill_work_counts(&self, batch: u64, prompt: u64, bytes: ElemBytes) -> [Count; 5] {
         // decode_layer_flops(c) is affine in c: a + b*c. Summing over c = 1..=prompt gives
         // prompt*a + b*prompt*(prompt+1)/2 without a loop.
-        let a = self.decode_layer_flops(0);
-        let b = self.decode_layer_flops(1) - a;
-        let layer_flops = prompt * a + b * (prompt * (prompt + 1) / 2);
-        let per_seq_flops = self.layers * layer_flops + self.head_flops_per_token();
-        let tokens = batch * prompt;
-        StepWork {
-            flops: batch * per_seq_flops,
-            weight_bytes: bytes.weight * self.step_weight_params(),
-            kv_read_bytes: 0,
-            kv_write_bytes: bytes.kv * tokens * self.kv_elems_per_position(),
-            activation_bytes: bytes.activation
-                * (tokens * self.layers * self.activation_elems_per_token_per_layer()
-                    + batch * (self.hidden + self.vocab)),
-        }
+        let a = self.decode_layer_flops_count(0);
+        let b = self.decode_layer_flops_count(1) - a;
+        let layer_flops = c(prompt) * a + b * ((c(prompt) * (c(prompt) + 1u64)) / 2u64);
+        let per_seq_flops = c(self.layers) * layer_flops + self.head_flops_per_token_count();
+        let tokens = c(batch) * prompt;
+        [
+            c(batch) * per_seq_flops,
+            c(bytes.weight) * self.step_weight_params_count(),
+            c(0),
+            c(bytes.kv) * tokens * self.kv_elems_per_position_count(),
+            c(bytes.activation)
+                * (tokens * self.layers * self.activation_elems_per_token_per_layer_count()
+                    + c(batch) * (c(self.hidden) + self.vocab)),
+        ]
     }
 
     /// Bytes that must stay resident to serve `batch` sequences of up to `max_context`
     /// positions: all weights (embedding and head included) plus the full KV cache.
+    /// Saturates on overflow; [`Self::checked_resident_bytes`] refuses it.
     pub fn resident_bytes(&self, batch: u64, max_context: u64, bytes: ElemBytes) -> u64 {
-        bytes.weight * self.total_params()
-            + bytes.kv * batch * max_context * self.kv_elems_per_position()
+        self.checked_resident_bytes(batch, max_context, bytes)
+            .unwrap_or(u64::MAX)
+    }
+
+    /// [`Self::resident_bytes`], or `None` when it overflows u64.
+    pub fn checked_resident_bytes(
+        &self,
+        batch: u64,
+        max_context: u64,
+        bytes: ElemBytes,
+    ) -> Option<u64> {
+        let params = Count::from(self.checked_total_params()?);
+        (c(bytes.weight) * params
+            + c(bytes.kv) * batch * max_context * self.kv_elems_per_position_count())
+        .get()
+    }
+}
+
+/// The work of `counts`, or `None` when any of them overflowed.
+fn checked_step_work(counts: [Count; 5]) -> Option<StepWork> {
+    let [a, b, c, d, e] = counts.map(Count::get);
+    Some([a?, b?, c?, d?, e?].into())
+}
+
+impl From<[u64; 5]> for StepWork {
+    /// `[flops, weight, kv read, kv write, activation bytes]`.
+    fn from(v: [u64; 5]) -> Self {
+        StepWork {
+            flops: v[0],
+            weight_bytes: v[1],
+            kv_read_bytes: v[2],
+            kv_write_bytes: v[3],
+            activation_bytes: v[4],
+        }
     }
 }
 

@@ -8,6 +8,25 @@ use crate::workload::{AttentionShape, Dtype, Kernel, Workload};
 /// Suite names, in order of size.
 pub const SUITE_NAMES: &[&str] = &["quick", "standard", "full"];
 
+/// A suite as `--suite` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SuiteName {
+    Quick,
+    Standard,
+    Full,
+}
+
+impl SuiteName {
+    pub fn as_str(self) -> &'static str {
+        SUITE_NAMES[self as usize]
+    }
+}
+
+/// The suite `name` stands for.
+pub fn get(name: SuiteName) -> Suite {
+    by_name(name.as_str()).expect("every SuiteName is a suite")
+}
+
 /// A named list of workloads and the default per-workload time cap that goes with it.
 #[derive(Debug, Clone)]
 pub struct Suite {

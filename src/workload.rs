@@ -7,8 +7,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::count::{Count, c};
 use crate::model::ModelShape;
 
 /// Element type of a workload's inputs and weights. Accumulation is always f32.
@@ -74,6 +76,31 @@ pub enum Kernel {
     DecodeAttention(AttentionShape),
     StreamTriad { n: u64 },
     DecodeStep { model: ModelShape, context: u64 },
+}
+
+/// A kernel as `--kernel` names it (the names of [`Workload::KERNEL_NAMES`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KernelName {
+    #[value(name = "gemm")]
+    Gemm,
+    #[value(name = "gemv")]
+    Gemv,
+    #[value(name = "softmax")]
+    Softmax,
+    #[value(name = "rmsnorm")]
+    RmsNorm,
+    #[value(name = "decode_attention")]
+    DecodeAttention,
+    #[value(name = "stream_triad")]
+    StreamTriad,
+    #[value(name = "decode_step")]
+    DecodeStep,
+}
+
+impl KernelName {
+    pub fn as_str(self) -> &'static str {
+        Workload::KERNEL_NAMES[self as usize]
+    }
 }
 
 /// One kernel at one shape and dtype.
@@ -162,50 +189,83 @@ impl Workload {
         label_from_parts(self.kernel_name(), &self.shape_map(), self.dtype.name())
     }
 
-    /// Exact floating-point operations per invocation (a multiply-add counts as 2).
-    pub fn flops(&self) -> u64 {
+    /// Exact floating-point operations per invocation (a multiply-add counts as 2), or `None`
+    /// when the count does not fit in 64 bits.
+    pub fn checked_flops(&self) -> Option<u64> {
         match &self.kernel {
-            Kernel::Gemm { m, n, k } => 2 * m * n * k,
-            Kernel::Gemv { n, k } => 2 * n * k,
+            Kernel::Gemm { m, n, k } => (c(2) * *m * *n * *k).get(),
+            Kernel::Gemv { n, k } => (c(2) * *n * *k).get(),
             // max, subtract, exp, sum, divide: 5 per element (exp counted as one op).
-            Kernel::Softmax { rows, cols } => 5 * rows * cols,
+            Kernel::Softmax { rows, cols } => (c(5) * *rows * *cols).get(),
             // square+accumulate (2), scale (1), multiply by gain (1) per element.
-            Kernel::RmsNorm { rows, cols } => 4 * rows * cols,
-            Kernel::DecodeAttention(a) => attention_flops(a),
-            Kernel::StreamTriad { n } => 2 * n,
-            Kernel::DecodeStep { model, context } => model.decode_layer_flops(*context),
+            Kernel::RmsNorm { rows, cols } => (c(4) * *rows * *cols).get(),
+            Kernel::DecodeAttention(a) => attention_flops(a).get(),
+            Kernel::StreamTriad { n } => (c(2) * *n).get(),
+            Kernel::DecodeStep { model, context } => model.checked_decode_layer_flops(*context),
         }
     }
 
     /// Bytes that must move between memory and the compute unit per invocation, counting each
-    /// input read once and each output written once (the compulsory traffic).
-    pub fn bytes(&self) -> u64 {
-        let s = self.dtype.size_bytes();
+    /// input read once and each output written once (the compulsory traffic), or `None` when
+    /// the count does not fit in 64 bits.
+    pub fn checked_bytes(&self) -> Option<u64> {
+        let s = c(self.dtype.size_bytes());
         match &self.kernel {
-            Kernel::Gemm { m, n, k } => s * (m * k + k * n + m * n),
-            Kernel::Gemv { n, k } => s * (n * k + k + n),
-            Kernel::Softmax { rows, cols } => s * 2 * rows * cols,
-            Kernel::RmsNorm { rows, cols } => s * (2 * rows * cols + cols),
-            Kernel::DecodeAttention(a) => {
-                s * (2 * a.kv_heads * a.context * a.head_dim + 2 * a.q_heads * a.head_dim)
+            Kernel::Gemm { m, n, k } => (s * (c(*m) * *k + c(*k) * *n + c(*m) * *n)).get(),
+            Kernel::Gemv { n, k } => (s * (c(*n) * *k + *k + *n)).get(),
+            Kernel::Softmax { rows, cols } => (s * 2u64 * *rows * *cols).get(),
+            Kernel::RmsNorm { rows, cols } => (s * (c(2) * *rows * *cols + *cols)).get(),
+            Kernel::DecodeAttention(a) => (s
+                * (c(2) * a.kv_heads * a.context * a.head_dim + c(2) * a.q_heads * a.head_dim))
+                .get(),
+            Kernel::StreamTriad { n } => (s * 3u64 * *n).get(),
+            Kernel::DecodeStep { model, context } => {
+                model.checked_decode_layer_bytes(*context, self.dtype.size_bytes())
             }
-            Kernel::StreamTriad { n } => s * 3 * n,
-            Kernel::DecodeStep { model, context } => model.decode_layer_bytes(*context, s),
         }
     }
 
+    /// Refuse a workload whose FLOP or byte count does not fit in 64 bits (an absurd
+    /// `--shape`), before anything is allocated or measured.
+    pub fn check_counts(&self) -> Result<()> {
+        if self.checked_flops().is_none() {
+            bail!(
+                "workload '{}' is too large: its FLOP count does not fit in 64 bits; choose a smaller --shape",
+                self.label()
+            );
+        }
+        if self.checked_bytes().is_none() {
+            bail!(
+                "workload '{}' is too large: its byte count does not fit in 64 bits; choose a smaller --shape",
+                self.label()
+            );
+        }
+        Ok(())
+    }
+
+    /// [`Self::checked_flops`], saturating at `u64::MAX` (callers check [`Self::check_counts`]
+    /// first).
+    pub fn flops(&self) -> u64 {
+        self.checked_flops().unwrap_or(u64::MAX)
+    }
+
+    /// [`Self::checked_bytes`], saturating at `u64::MAX`.
+    pub fn bytes(&self) -> u64 {
+        self.checked_bytes().unwrap_or(u64::MAX)
+    }
+
     /// Bytes of memory the workload's buffers occupy (inputs, weights, outputs), used to refuse
-    /// shapes that do not fit.
+    /// shapes that do not fit; `u64::MAX` when the count overflows.
     pub fn footprint_bytes(&self) -> u64 {
         // Every buffer is resident at once and read once, so footprint equals compulsory traffic.
         self.bytes()
     }
 }
 
-fn attention_flops(a: &AttentionShape) -> u64 {
+fn attention_flops(a: &AttentionShape) -> Count {
     // scores: q_heads x context dot products of head_dim (2 flops each),
     // softmax ~5 per score, weighted sum of V: 2 per (score, dim).
-    a.q_heads * a.context * (2 * a.head_dim + 5 + 2 * a.head_dim)
+    c(a.q_heads) * a.context * (c(2) * a.head_dim + 5u64 + c(2) * a.head_dim)
 }
 
 /// Label from a results row's parts; the same function [`Workload::label`] uses.

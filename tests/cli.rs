@@ -62,7 +62,7 @@ fn run_rejects_unknown_kernel() {
         accelbench()
             .args(["run", "--kernel", "fft", "--out"])
             .arg(dir.path().join("r.json")),
-        "unknown kernel 'fft'",
+        "invalid value 'fft' for '--kernel <NAME>'",
     );
     assert!(!dir.path().join("r.json").exists());
 }
@@ -71,7 +71,7 @@ fn run_rejects_unknown_kernel() {
 fn run_rejects_unknown_suite() {
     assert_usage_error(
         accelbench().args(["run", "--suite", "huge"]),
-        "unknown suite 'huge'; expected one of: quick, standard, full",
+        "invalid value 'huge' for '--suite <SUITE>'\n  [possible values: quick, standard, full]",
     );
 }
 
@@ -87,7 +87,7 @@ fn run_rejects_zero_threads() {
 fn run_rejects_bad_device() {
     assert_usage_error(
         accelbench().args(["run", "--device", "tpu"]),
-        "--device 'tpu' is not valid",
+        "invalid value 'tpu' for '--device <cpu|gpu|all|N>': expected cpu, gpu, all or a device number",
     );
     assert_usage_error(
         accelbench().args(["run", "--device", "99"]),
@@ -219,4 +219,53 @@ fn ctrl_c_keeps_the_measured_workloads_in_a_valid_partial_file() {
     assert!(run.partial);
     assert!(!run.results.is_empty());
     assert!(run.results.iter().all(|r| r.is_valid()));
+}
+
+#[test]
+fn run_refuses_an_unknown_shape_key_and_lists_the_valid_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    assert_usage_error(
+        accelbench()
+            .args(["run", "--device", "cpu", "--kernel", "gemm"])
+            .args(["--shape", "m=4,n=4,k=4,z=3", "--out"])
+            .arg(&out),
+        "unknown key 'z' for kernel 'gemm'; valid keys: m, n, k",
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn run_refuses_more_than_four_threads_per_hardware_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    assert_usage_error(
+        accelbench()
+            .args(["run", "--device", "cpu", "--threads", "100000", "--out"])
+            .arg(&out),
+        "--threads 100000 is more than 4 x the",
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn run_refuses_a_shape_whose_flop_count_overflows() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    // 2 x 2^31 x 2^31 x 2 = 2^64: the FLOP count used to wrap to 0.
+    assert_usage_error(
+        accelbench()
+            .args(["run", "--device", "cpu", "--kernel", "gemm"])
+            .args(["--shape", "m=2147483648,n=2147483648,k=2", "--out"])
+            .arg(&out),
+        "its FLOP count does not fit in 64 bits",
+    );
+    assert_usage_error(
+        accelbench()
+            .args(["run", "--device", "cpu", "--kernel", "stream_triad"])
+            .args(["--shape", "n=9223372036854775807", "--out"])
+            .arg(&out),
+        "does not fit in 64 bits",
+    );
+    assert!(!out.exists());
 }

@@ -74,9 +74,11 @@ fn measured_samples(noise: Noise, rng: &mut Rng) -> Vec<f64> {
         Ok((0..iters).map(|_| noise.draw(rng)).sum::<f64>() as u64)
     })
     .expect("synthetic kernel never fails");
-    let h = measure::decode_histogram(&measure::encode_histogram(&s.per_invocation_ns).unwrap())
-        .unwrap();
-    measure::histogram_samples(&h)
+    let h = accelbench::results::histogram::decode(
+        &accelbench::results::histogram::encode(&s.per_invocation_ns).unwrap(),
+    )
+    .unwrap();
+    accelbench::results::histogram::samples(&h)
 }
 
 fn fixed_samples(noise: Noise, n: usize, rng: &mut Rng) -> Vec<f64> {
@@ -669,7 +671,7 @@ fn fixture_row(
             max_abs_err: 1e-6,
             tolerance: 1e-3,
         },
-        histogram: measure::encode_histogram(&samples).unwrap(),
+        histogram: accelbench::results::histogram::encode(&samples).unwrap(),
         error: None,
     }
 }

@@ -1,7 +1,8 @@
 //! Integration tests: gpu. Every WGSL kernel is validated by naga (no adapter needed), then run
 //! on a Vulkan adapter (lavapipe in CI) at small and odd sizes and checked against the
-//! reference. Without a Vulkan adapter the run tests skip with a note, unless
-//! `ACCELBENCH_REQUIRE_GPU=1` (set by `.ci/run`), where they fail.
+//! reference (Metal or DX12 where there is no Vulkan). Without such an adapter the run tests
+//! fail, unless `ACCELBENCH_SKIP_GPU=1` says to skip them; `ACCELBENCH_REQUIRE_GPU=1` (set by
+//! `.ci/run`) refuses the skip.
 
 use std::collections::BTreeSet;
 
@@ -12,23 +13,31 @@ use accelbench::reference;
 use accelbench::results::TimerKind;
 use accelbench::workload::{AttentionShape, Dtype, Kernel, Workload};
 
-/// Index of the first Vulkan adapter, or `None` (with a note) when there is none and the
-/// environment does not require one.
+/// Index of the adapter the GPU tests run on: the first Vulkan adapter, else the first Metal or
+/// DX12 one (GL is not a backend the tests cover). With none, the tests fail, unless
+/// `ACCELBENCH_SKIP_GPU=1` says to skip them (and `ACCELBENCH_REQUIRE_GPU=1`, set by `.ci/run`,
+/// does not override that with a skip).
 fn vulkan_adapter() -> Option<usize> {
     let adapters = gpu::enumerate();
-    if let Some(a) = adapters.iter().find(|a| a.backend == "vulkan") {
-        return Some(a.index);
+    for backend in ["vulkan", "metal", "dx12"] {
+        if let Some(a) = adapters.iter().find(|a| a.backend == backend) {
+            return Some(a.index);
+        }
     }
     let seen: Vec<String> = adapters
         .iter()
         .map(|a| format!("{} ({})", a.name, a.backend))
         .collect();
-    if std::env::var("ACCELBENCH_REQUIRE_GPU").as_deref() == Ok("1") {
+    let skip = std::env::var("ACCELBENCH_SKIP_GPU").as_deref() == Ok("1");
+    let require = std::env::var("ACCELBENCH_REQUIRE_GPU").as_deref() == Ok("1");
+    if !skip || require {
         panic!(
-            "ACCELBENCH_REQUIRE_GPU=1 but wgpu found no Vulkan adapter (saw: {seen:?}); install mesa-vulkan-drivers"
+            "wgpu found no Vulkan, Metal or DX12 adapter (saw: {seen:?}); install mesa-vulkan-drivers (lavapipe), or set ACCELBENCH_SKIP_GPU=1 to skip the GPU tests"
         );
     }
-    eprintln!("note: no Vulkan adapter (saw: {seen:?}); skipping GPU kernel tests");
+    eprintln!(
+        "note: no GPU adapter (saw: {seen:?}); ACCELBENCH_SKIP_GPU=1, skipping GPU kernel tests"
+    );
     None
 }
 

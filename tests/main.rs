@@ -5,5 +5,7 @@ mod common;
 mod compare;
 mod cost;
 mod gpu;
+mod inputs;
 mod kernels_cpu;
+mod mutation;
 mod report;

@@ -896,7 +896,7 @@ fn ok_row(s: RowSpec<'_>) -> ResultRow {
             max_abs_err: 1.5e-6,
             tolerance: 1e-4,
         },
-        histogram: measure::encode_histogram(&xs).unwrap(),
+        histogram: accelbench::results::histogram::encode(&xs).unwrap(),
         error: None,
     }
 }

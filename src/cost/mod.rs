@@ -324,7 +324,7 @@ pub fn execute(opts: &CostOptions, out: &mut dyn Write) -> Result<()> {
     }
     let mut opts = opts.clone();
     let files_note = if opts.files.is_empty() {
-        match crate::runner::newest_results_file(Path::new("results")) {
+        match crate::results::newest_results_file(Path::new("results")) {
             Some(newest) => {
                 let note = format!("{} (newest in results/)", newest.display());
                 opts.files.push(newest);

@@ -1,14 +1,8 @@
-//! The results file: the single hand-off between measuring and everything after it.
-//!
-//! Owns the serde types of schema v1, the atomic writer and the loader with clear errors.
-//! It must not depend on backends: `report`, `cost` and `compare` read results through it.
+//! The serde types of results schema v1 (what a results file holds).
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 /// Version of the results schema written by this build.
@@ -179,7 +173,7 @@ impl ResultRow {
 
     /// Decode the stored histogram.
     pub fn decode_histogram(&self) -> Result<hdrhistogram::Histogram<u64>> {
-        crate::measure::decode_histogram(&self.histogram)
+        super::histogram::decode(&self.histogram)
     }
 }
 
@@ -188,120 +182,4 @@ impl RunResults {
     pub fn device(&self, id: &str) -> Option<&DeviceRecord> {
         self.devices.iter().find(|d| d.id == id)
     }
-}
-
-/// Load and validate a results file. Errors name the file, the field and what was expected.
-pub fn load(path: &Path) -> Result<RunResults> {
-    let text = fs::read_to_string(path)
-        .with_context(|| format!("could not read results file '{}'", path.display()))?;
-    parse(&text, path)
-}
-
-/// Parse results from text; `path` is only used in messages.
-pub fn parse(text: &str, path: &Path) -> Result<RunResults> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        anyhow::anyhow!(
-            "'{}' is not a valid JSON results file: {e} (was it truncated?)",
-            path.display()
-        )
-    })?;
-    match value.get("schema_version") {
-        Some(serde_json::Value::Number(n)) if n.as_u64() == Some(SCHEMA_VERSION as u64) => {}
-        Some(v) => bail!(
-            "'{}': field 'schema_version' is {v}, but this accelbench reads schema version {SCHEMA_VERSION}; re-run the benchmark with this version or use a matching accelbench",
-            path.display()
-        ),
-        None => bail!(
-            "'{}': missing field 'schema_version'; expected an accelbench results file (schema version {SCHEMA_VERSION})",
-            path.display()
-        ),
-    }
-    let results: RunResults =
-        serde_json::from_value(value).map_err(|e| anyhow::anyhow!("'{}': {e}", path.display()))?;
-    for (i, row) in results.results.iter().enumerate() {
-        if results.device(&row.device).is_none() {
-            bail!(
-                "'{}': field 'results[{i}].device' is '{}', which is not the id of any entry in 'devices'",
-                path.display(),
-                row.device
-            );
-        }
-    }
-    Ok(results)
-}
-
-/// Serialize to pretty JSON.
-pub fn to_json(results: &RunResults) -> Result<String> {
-    let mut s = serde_json::to_string_pretty(results).context("could not serialize results")?;
-    s.push('\n');
-    Ok(s)
-}
-
-/// Check, before any work is done, that `path` may be written: it does not exist (or `force`),
-/// and its directory exists or can be created and is writable.
-pub fn check_writable(path: &Path, force: bool) -> Result<()> {
-    if path.exists() && !force {
-        bail!(
-            "'{}' already exists; pass --force to overwrite it or choose another --out",
-            path.display()
-        );
-    }
-    if path.is_dir() {
-        bail!(
-            "'{}' is a directory; --out needs a file path",
-            path.display()
-        );
-    }
-    let dir = parent_dir(path);
-    fs::create_dir_all(&dir)
-        .with_context(|| format!("could not create directory '{}'", dir.display()))?;
-    let probe = dir.join(format!(".accelbench-probe-{}", std::process::id()));
-    fs::File::create(&probe)
-        .with_context(|| format!("cannot write to directory '{}'", dir.display()))?;
-    let _ = fs::remove_file(&probe);
-    Ok(())
-}
-
-fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// Write `contents` to `path` atomically: a temporary file in the same directory, fsync, rename.
-/// Refuses to replace an existing file unless `force`.
-pub fn write_atomic(path: &Path, contents: &[u8], force: bool) -> Result<()> {
-    if path.exists() && !force {
-        bail!(
-            "'{}' already exists; pass --force to overwrite it",
-            path.display()
-        );
-    }
-    let dir = parent_dir(path);
-    fs::create_dir_all(&dir)
-        .with_context(|| format!("could not create directory '{}'", dir.display()))?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "results".into());
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let result = (|| -> Result<()> {
-        let mut f = fs::File::create(&tmp)
-            .with_context(|| format!("could not create '{}'", tmp.display()))?;
-        f.write_all(contents)
-            .with_context(|| format!("could not write '{}'", tmp.display()))?;
-        f.sync_all()
-            .with_context(|| format!("could not sync '{}'", tmp.display()))?;
-        fs::rename(&tmp, path).with_context(|| format!("could not write '{}'", path.display()))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// Write a results file atomically.
-pub fn save(results: &RunResults, path: &Path, force: bool) -> Result<()> {
-    write_atomic(path, to_json(results)?.as_bytes(), force)
 }

@@ -1,0 +1,263 @@
+//! CPU backend: GEMM through the `gemm` crate (runtime SIMD dispatch; f32, and f16 with f32
+//! accumulation), the other kernels hand-written, vectorisable and threaded across `threads`
+//! workers. f16 runs for GEMM and GEMV only.
+//!
+//! Threads: every backend owns one rayon pool of exactly `threads` workers, built once; each
+//! kernel call runs inside it (`ThreadPool::install`), so `--threads N` means N busy cores.
+//!
+//! SIMD: the hand-written kernels are plain chunked loops over fixed-size lane arrays that
+//! LLVM vectorises. Each kernel is compiled twice by [`multiversion!`]: for the baseline target
+//! and with AVX2+FMA+F16C enabled, and the AVX2 copy is chosen at run time when the CPU has
+//! them. Where LLVM cannot find the instruction (horizontal sums, f16 widening) the [`Madd`]
+//! type of the AVX2 copy supplies it through intrinsics.
+//!
+//! Memory-bound decode kernels (GEMV, decode attention, decode step) are not timed from cache:
+//! `prepare` keeps `copies` identical sets of their weights / KV caches so that one pass over
+//! all copies is at least twice the last-level cache, and each invocation reads the next copy
+//! (see [`copies_to_defeat_cache`]). A workload whose own buffers are already that large has
+//! one copy. The STREAM triad is not rotated: its `n` is the probe size and the suites choose it
+//! far larger than any cache.
+//!
+//! Nothing is allocated inside the timed loop by this module; the `gemm` crate manages its own
+//! packing buffers.
+
+use anyhow::{Context, Result, bail};
+use half::f16;
+use rayon::{ThreadPool, ThreadPoolBuilder};
+
+// `simd` first: its `multiversion!` macro is used by the kernel files declared after it.
+#[macro_use]
+mod simd;
+mod attention;
+mod decode;
+mod detect;
+mod elem;
+mod exec;
+mod gemm;
+mod gemv;
+mod math;
+mod rowwise;
+#[cfg(test)]
+mod tests;
+mod triad;
+
+pub use detect::{copies_to_defeat_cache, estimated_peak_gflops, simd_features};
+
+use attention::AttentionKernel;
+use decode::DecodeStepKernel;
+use detect::{ASSUMED_LLC_BYTES, last_level_cache_bytes};
+use exec::{Ctx, Runner};
+use gemm::GemmKernel;
+use gemv::GemvKernel;
+use rowwise::{RowOp, RowwiseKernel};
+use simd::Isa;
+use triad::TriadKernel;
+
+use super::{Backend, Prepared};
+use crate::reference::Inputs;
+use crate::results::{DeviceKind, DeviceRecord};
+use crate::workload::{Dtype, Kernel, Workload};
+
+/// The host CPU as a backend.
+pub struct CpuBackend {
+    threads: usize,
+    cpu_model: String,
+    pool: ThreadPool,
+    isa: Isa,
+    llc_bytes: usize,
+}
+
+impl CpuBackend {
+    /// A CPU backend using `threads` worker threads (at least 1).
+    pub fn new(threads: usize, cpu_model: String) -> Result<Self> {
+        if threads == 0 {
+            bail!("--threads must be at least 1");
+        }
+        let pool = ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("accelbench-cpu-{i}"))
+            .build()
+            .with_context(|| format!("could not start {threads} CPU worker threads"))?;
+        Ok(CpuBackend {
+            threads,
+            cpu_model,
+            pool,
+            isa: Isa::detect(),
+            llc_bytes: last_level_cache_bytes().unwrap_or(ASSUMED_LLC_BYTES),
+        })
+    }
+
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+}
+
+impl Backend for CpuBackend {
+    /// Keep every worker busy for 300 ms, so an idle vCPU is running before the first
+    /// workload. In back-to-back runs on a 2-vCPU VM, the first workload of a two-thread run
+    /// was sometimes measured at one-thread speed (8 of 25 runs after a one-thread run; 1 of
+    /// 25 with this warm-up in the same experiment). It does not remove the whole-run
+    /// slowdowns that come from the host (notes/compare.md).
+    fn warm_up(&mut self) {
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(300);
+        self.pool.broadcast(|_| {
+            while std::time::Instant::now() < until {
+                std::hint::spin_loop();
+            }
+        });
+    }
+
+    fn record(&self) -> DeviceRecord {
+        let (peak, how) = estimated_peak_gflops(self.threads);
+        DeviceRecord {
+            id: "cpu".into(),
+            kind: DeviceKind::Cpu,
+            name: self.cpu_model.clone(),
+            backend: "native".into(),
+            driver: format!("{} threads", self.threads),
+            device_type: Some("cpu".into()),
+            peak_gflops: peak,
+            peak_gbps: None,
+            peak_source: how,
+        }
+    }
+
+    fn unsupported(&self, w: &Workload) -> Option<String> {
+        let f16_ok = matches!(
+            w.kernel,
+            Kernel::Gemm { .. }
+                | Kernel::Gemv { .. }
+                | Kernel::DecodeAttention(_)
+                | Kernel::DecodeStep { .. }
+        );
+        if w.dtype == Dtype::F16 && !f16_ok {
+            return Some(format!(
+                "the CPU backend runs f16 only for gemm, gemv, decode_attention and decode_step, not {}",
+                w.kernel_name()
+            ));
+        }
+        let (q_heads, kv_heads, context) = match &w.kernel {
+            Kernel::DecodeAttention(a) => (a.q_heads, a.kv_heads, a.context),
+            Kernel::DecodeStep { model, context } => (model.q_heads, model.kv_heads, *context),
+            _ => return None,
+        };
+        if kv_heads == 0 || !q_heads.is_multiple_of(kv_heads) {
+            return Some(format!(
+                "q_heads ({q_heads}) must be a multiple of kv_heads ({kv_heads})"
+            ));
+        }
+        if context == 0 {
+            return Some("attention needs a context of at least 1 position".into());
+        }
+        None
+    }
+
+    fn prepare<'a>(&'a mut self, w: &Workload, inputs: &Inputs) -> Result<Box<dyn Prepared + 'a>> {
+        if let Some(why) = self.unsupported(w) {
+            bail!("{}: {why}", w.label());
+        }
+        let b = &inputs.buffers;
+        let want = expected_input_lengths(w);
+        if b.len() != want.len() || b.iter().zip(&want).any(|(buf, &n)| buf.len() != n) {
+            bail!(
+                "{}: expected input buffers of lengths {want:?}, got {:?}",
+                w.label(),
+                b.iter().map(Vec::len).collect::<Vec<_>>()
+            );
+        }
+        let ctx = Ctx {
+            pool: &self.pool,
+            isa: self.isa,
+            threads: self.threads,
+        };
+        let llc = self.llc_bytes;
+        Ok(match &w.kernel {
+            &Kernel::Gemm { m, n, k } => {
+                let (m, n, k) = (m as usize, n as usize, k as usize);
+                if w.dtype == Dtype::F16 {
+                    let kernel = GemmKernel::<f16>::new(b, m, n, k);
+                    Box::new(Runner { ctx, kernel })
+                } else {
+                    let kernel = GemmKernel::<f32>::new(b, m, n, k);
+                    Box::new(Runner { ctx, kernel })
+                }
+            }
+            &Kernel::Gemv { n, k } => {
+                let (n, k) = (n as usize, k as usize);
+                if w.dtype == Dtype::F16 {
+                    let kernel = GemvKernel::<f16>::new(b, n, k, llc);
+                    Box::new(Runner { ctx, kernel })
+                } else {
+                    let kernel = GemvKernel::<f32>::new(b, n, k, llc);
+                    Box::new(Runner { ctx, kernel })
+                }
+            }
+            &Kernel::Softmax { rows, cols } => {
+                let kernel =
+                    RowwiseKernel::new(RowOp::Softmax, &b[0], rows as usize, cols as usize);
+                Box::new(Runner { ctx, kernel })
+            }
+            &Kernel::RmsNorm { rows, cols } => {
+                let op = RowOp::RmsNorm(b[1].clone());
+                let kernel = RowwiseKernel::new(op, &b[0], rows as usize, cols as usize);
+                Box::new(Runner { ctx, kernel })
+            }
+            Kernel::DecodeAttention(a) => {
+                if w.dtype == Dtype::F16 {
+                    let kernel = AttentionKernel::<f16>::new(b, a, self.threads, llc);
+                    Box::new(Runner { ctx, kernel })
+                } else {
+                    let kernel = AttentionKernel::<f32>::new(b, a, self.threads, llc);
+                    Box::new(Runner { ctx, kernel })
+                }
+            }
+            &Kernel::StreamTriad { .. } => {
+                let kernel = TriadKernel::new(b);
+                Box::new(Runner { ctx, kernel })
+            }
+            Kernel::DecodeStep { model, context } => {
+                let (context, threads) = (*context as usize, self.threads);
+                if w.dtype == Dtype::F16 {
+                    let kernel = DecodeStepKernel::<f16>::new(b, model, context, threads, llc);
+                    Box::new(Runner { ctx, kernel })
+                } else {
+                    let kernel = DecodeStepKernel::<f32>::new(b, model, context, threads, llc);
+                    Box::new(Runner { ctx, kernel })
+                }
+            }
+        })
+    }
+}
+
+/// Lengths of the input buffers [`crate::reference::inputs`] produces for `w`.
+fn expected_input_lengths(w: &Workload) -> Vec<usize> {
+    let v: Vec<u64> = match &w.kernel {
+        Kernel::Gemm { m, n, k } => vec![m * k, k * n],
+        Kernel::Gemv { n, k } => vec![n * k, *k],
+        Kernel::Softmax { rows, cols } => vec![rows * cols],
+        Kernel::RmsNorm { rows, cols } => vec![rows * cols, *cols],
+        Kernel::DecodeAttention(a) => {
+            let kv = a.kv_heads * a.context * a.head_dim;
+            vec![a.q_heads * a.head_dim, kv, kv]
+        }
+        Kernel::StreamTriad { n } => vec![*n, *n],
+        Kernel::DecodeStep { model, context } => {
+            let h = model.hidden;
+            let kv = model.kv_heads * context * model.head_dim;
+            let attn = model.q_heads * model.head_dim;
+            vec![
+                h,
+                h,
+                model.qkv_width() * h,
+                kv,
+                kv,
+                h * attn,
+                h,
+                model.ffn * h,
+                model.ffn * h,
+                h * model.ffn,
+            ]
+        }
+    };
+    v.into_iter().map(|n| n as usize).collect()
+}

@@ -1,0 +1,91 @@
+//! Published FP32 peaks of common GPUs, matched by whole words in the adapter name.
+
+/// FP32 (non-tensor-core) peak GFLOP/s of common GPUs, from the vendors' published figures.
+/// Matched as whole words in the adapter name, first match wins (so "H100 PCIe" before
+/// "H100", and "L4" never matches "L40S").
+pub(super) const KNOWN_FP32_PEAKS: &[(&str, f64, &str)] = &[
+    (
+        "H100 PCIe",
+        51_200.0,
+        "NVIDIA H100 datasheet, PCIe: 51 TFLOP/s FP32",
+    ),
+    (
+        "H100 NVL",
+        60_000.0,
+        "NVIDIA H100 datasheet, NVL: 60 TFLOP/s FP32",
+    ),
+    (
+        "H100",
+        66_900.0,
+        "NVIDIA H100 datasheet, SXM5: 67 TFLOP/s FP32",
+    ),
+    (
+        "H200",
+        66_900.0,
+        "NVIDIA H200 datasheet, SXM: 67 TFLOP/s FP32",
+    ),
+    ("A100", 19_500.0, "NVIDIA A100 datasheet: 19.5 TFLOP/s FP32"),
+    ("L40S", 91_600.0, "NVIDIA L40S datasheet: 91.6 TFLOP/s FP32"),
+    ("L40", 90_500.0, "NVIDIA L40 datasheet: 90.5 TFLOP/s FP32"),
+    ("L4", 30_300.0, "NVIDIA L4 datasheet: 30.3 TFLOP/s FP32"),
+    (
+        "A10G",
+        31_200.0,
+        "NVIDIA A10 datasheet: 31.2 TFLOP/s FP32 (the A10G is AWS's A10 variant)",
+    ),
+    ("A10", 31_200.0, "NVIDIA A10 datasheet: 31.2 TFLOP/s FP32"),
+    (
+        "RTX 4090",
+        82_600.0,
+        "NVIDIA Ada Lovelace architecture whitepaper, RTX 4090: 82.6 TFLOP/s FP32",
+    ),
+    (
+        "RTX 3090",
+        35_600.0,
+        "NVIDIA Ampere GA102 whitepaper, RTX 3090: 35.6 TFLOP/s FP32",
+    ),
+    ("T4", 8_100.0, "NVIDIA T4 datasheet: 8.1 TFLOP/s FP32"),
+    (
+        "V100",
+        15_700.0,
+        "NVIDIA V100 datasheet, SXM2: 15.7 TFLOP/s FP32",
+    ),
+];
+
+/// The published FP32 peak (GFLOP/s) and its source for an adapter name, if known.
+pub fn known_fp32_peak(adapter_name: &str) -> Option<(f64, &'static str)> {
+    let name = adapter_name.to_ascii_lowercase();
+    KNOWN_FP32_PEAKS
+        .iter()
+        .find(|(key, _, _)| contains_word(&name, &key.to_ascii_lowercase()))
+        .map(|&(_, gflops, source)| (gflops, source))
+}
+
+pub(super) fn contains_word(hay: &str, needle: &str) -> bool {
+    let bytes = hay.as_bytes();
+    hay.match_indices(needle).any(|(i, _)| {
+        let before = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+        let end = i + needle.len();
+        let after = end == bytes.len() || !bytes[end].is_ascii_alphanumeric();
+        before && after
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_peaks_match_whole_words_only() {
+        assert_eq!(
+            known_fp32_peak("NVIDIA H100 80GB HBM3").unwrap().0,
+            66_900.0
+        );
+        assert_eq!(known_fp32_peak("NVIDIA H100 PCIe").unwrap().0, 51_200.0);
+        assert_eq!(known_fp32_peak("NVIDIA L40S").unwrap().0, 91_600.0);
+        assert_eq!(known_fp32_peak("NVIDIA L4").unwrap().0, 30_300.0);
+        assert_eq!(known_fp32_peak("NVIDIA A10G").unwrap().0, 31_200.0);
+        assert!(known_fp32_peak("llvmpipe (LLVM 19.1.7, 256 bits)").is_none());
+        assert!(known_fp32_peak("NVIDIA GeForce RTX 4070").is_none());
+    }
+}

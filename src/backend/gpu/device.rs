@@ -1,0 +1,325 @@
+//! Opening a device and the helpers every plan uses: pipelines, buffers, dispatch, readback,
+//! error checks and the buffer sizes a workload needs.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, anyhow, bail};
+use wgpu::util::DeviceExt;
+
+use super::adapters::{AdapterInfo, adapter_info, new_instance, sorted_adapters};
+use super::layout::{grid_2d, pad_bytes, pad4, round_up};
+use super::timing::{Dispatch, Timestamps};
+use super::{ATTENTION_CHUNK, GpuBackend, KERNELS};
+use crate::workload::{Kernel, Workload};
+
+impl GpuBackend {
+    /// Open the adapter at `index` in [`enumerate`]'s order, with the adapter's own limits
+    /// (not wgpu's small defaults) and whichever of TIMESTAMP_QUERY, SHADER_F16 and SUBGROUP
+    /// it has.
+    pub fn open(index: usize) -> Result<Self> {
+        let instance = new_instance();
+        let adapters = sorted_adapters(&instance);
+        let count = adapters.len();
+        let adapter = adapters.into_iter().nth(index).with_context(|| {
+            format!("GPU adapter {index} does not exist; wgpu found {count} adapter(s)")
+        })?;
+        let info = adapter_info(index, &adapter);
+        let wanted =
+            wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SHADER_F16 | wgpu::Features::SUBGROUP;
+        let features = adapter.features() & wanted;
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("accelbench"),
+            required_features: features,
+            required_limits: limits.clone(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            ..Default::default()
+        }))
+        .with_context(|| format!("could not open a device on GPU adapter '{}'", info.name))?;
+
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let sink = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            if let Ok(mut v) = sink.lock() {
+                v.push(e.to_string());
+            }
+        }));
+        let sink = errors.clone();
+        device.set_device_lost_callback(move |reason, msg| {
+            if let Ok(mut v) = sink.lock() {
+                v.push(format!("device lost ({reason:?}): {msg}"));
+            }
+        });
+        Ok(GpuBackend {
+            info,
+            device,
+            queue,
+            features,
+            limits,
+            errors,
+            pipelines: RefCell::new(HashMap::new()),
+            use_subgroups: true,
+            use_timestamps: true,
+        })
+    }
+
+    pub fn info(&self) -> &AdapterInfo {
+        &self.info
+    }
+
+    /// Use subgroup reductions where the adapter has SUBGROUP (the default), or force the
+    /// workgroup-memory fallback (`false`), e.g. to test or compare it.
+    pub fn set_use_subgroups(&mut self, on: bool) {
+        self.use_subgroups = on;
+    }
+
+    /// Time with GPU timestamp queries where the adapter has TIMESTAMP_QUERY (the default), or
+    /// with the wall clock per submit (`false`).
+    pub fn set_use_timestamps(&mut self, on: bool) {
+        self.use_timestamps = on;
+    }
+
+    pub(super) fn subgroups(&self) -> bool {
+        self.use_subgroups && self.features.contains(wgpu::Features::SUBGROUP)
+    }
+
+    pub(super) fn timestamps(&self) -> bool {
+        self.use_timestamps && self.features.contains(wgpu::Features::TIMESTAMP_QUERY)
+    }
+
+    /// Turn errors collected since the last check into an `Err`.
+    pub(super) fn check(&self, what: &str) -> Result<()> {
+        let errs: Vec<String> = match self.errors.lock() {
+            Ok(mut v) => std::mem::take(&mut *v),
+            Err(_) => vec!["error log lock poisoned".to_string()],
+        };
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            bail!("{what} failed on '{}': {}", self.info.name, errs.join("; "))
+        }
+    }
+
+    /// Block until all submitted work is done, then report any device error.
+    pub(super) fn wait(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| anyhow!("waiting for the GPU failed on '{}': {e}", self.info.name))?;
+        self.check("GPU work")
+    }
+
+    pub(super) fn pipeline(&self, name: &'static str) -> Result<wgpu::ComputePipeline> {
+        if let Some(p) = self.pipelines.borrow().get(name) {
+            return Ok(p.clone());
+        }
+        let src = KERNELS
+            .iter()
+            .find(|k| k.name == name)
+            .with_context(|| format!("no kernel named '{name}'"))?;
+        if src.needs_f16 && !self.features.contains(wgpu::Features::SHADER_F16) {
+            bail!("kernel '{name}' needs SHADER_F16");
+        }
+        if src.needs_subgroup && !self.features.contains(wgpu::Features::SUBGROUP) {
+            bail!("kernel '{name}' needs SUBGROUP");
+        }
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(name),
+                source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(src.source)),
+            });
+        self.check(&format!("compiling kernels/{name}.wgsl"))?;
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(name),
+                layout: None,
+                module: &module,
+                entry_point: Some("main"),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        self.check(&format!("building the pipeline for kernels/{name}.wgsl"))?;
+        self.pipelines.borrow_mut().insert(name, pipeline.clone());
+        Ok(pipeline)
+    }
+
+    pub(super) fn storage_init(&self, label: &str, bytes: &[u8]) -> wgpu::Buffer {
+        let padded;
+        let contents = if bytes.len().is_multiple_of(16) && !bytes.is_empty() {
+            bytes
+        } else {
+            padded = pad_bytes(bytes);
+            &padded
+        };
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents,
+                usage: wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_SRC
+                    | wgpu::BufferUsages::COPY_DST,
+            })
+    }
+
+    /// A zero-filled storage buffer of at least `bytes` (rounded up to 16).
+    pub(super) fn storage_zeroed(&self, label: &str, bytes: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: round_up(bytes.max(16), 16),
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    pub(super) fn uniform(&self, words: &[u32]) -> wgpu::Buffer {
+        let mut w = words.to_vec();
+        while !w.len().is_multiple_of(4) || w.is_empty() {
+            w.push(0);
+        }
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("params"),
+                contents: bytemuck::cast_slice(&w),
+                usage: wgpu::BufferUsages::UNIFORM,
+            })
+    }
+
+    pub(super) fn readback(&self, bytes: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: round_up(bytes.max(16), 16),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    pub(super) fn dispatch(
+        &self,
+        kernel: &'static str,
+        buffers: &[&wgpu::Buffer],
+        groups: (u32, u32),
+    ) -> Result<Dispatch> {
+        let pipeline = self.pipeline(kernel)?;
+        let layout = pipeline.get_bind_group_layout(0);
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(kernel),
+            layout: &layout,
+            entries: &entries,
+        });
+        self.check(&format!("binding buffers for kernels/{kernel}.wgsl"))?;
+        Ok(Dispatch {
+            pipeline,
+            bind_group,
+            groups,
+        })
+    }
+
+    /// A 2-D grid covering `groups` workgroups (kernels rebuild the linear index from
+    /// `workgroup_id` and `num_workgroups`).
+    pub(super) fn grid(&self, groups: u64) -> Result<(u32, u32)> {
+        grid_2d(groups, self.limits.max_compute_workgroups_per_dimension)
+    }
+
+    pub(super) fn new_timestamps(&self) -> Option<Timestamps> {
+        if !self.timestamps() {
+            return None;
+        }
+        let set = self.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("timestamps"),
+            ty: wgpu::QueryType::Timestamp,
+            count: 2,
+        });
+        let resolve = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("timestamp resolve"),
+            size: 16,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let readback = self.readback(16);
+        Some(Timestamps {
+            set,
+            resolve,
+            readback,
+        })
+    }
+
+    /// Map `buf` and copy its first `bytes` out.
+    pub(super) fn read(&self, buf: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+        let slice = buf.slice(..round_up(bytes.max(4), 4));
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        rx.recv()
+            .map_err(|_| anyhow!("the GPU never answered a buffer read-back"))?
+            .map_err(|e| anyhow!("could not map a read-back buffer: {e}"))?;
+        let data = {
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| anyhow!("could not read a mapped buffer: {e}"))?;
+            view[..bytes as usize].to_vec()
+        };
+        buf.unmap();
+        Ok(data)
+    }
+}
+
+impl GpuBackend {
+    /// Bytes of every buffer `w` would need on this backend, named, for the limits check.
+    pub(super) fn buffer_sizes(&self, w: &Workload) -> Vec<(String, u64)> {
+        let s = w.dtype.size_bytes();
+        let f = 4u64;
+        let mut v: Vec<(String, u64)> = Vec::new();
+        let mut put = |name: &str, bytes: u64| v.push((name.to_string(), bytes));
+        match &w.kernel {
+            Kernel::Gemm { m, n, k } => {
+                put("A (m x k)", s * m * pad4(*k));
+                put("B (k x n)", s * k * pad4(*n));
+                put("C (m x n)", s * m * pad4(*n));
+            }
+            Kernel::Gemv { n, k } => {
+                put("W (n x k)", s * n * pad4(*k));
+                put("x (k)", s * pad4(*k));
+                put("y (n)", s * n);
+            }
+            Kernel::Softmax { rows, cols } | Kernel::RmsNorm { rows, cols } => {
+                put("X (rows x cols)", f * rows * cols);
+            }
+            Kernel::DecodeAttention(a) => {
+                put("K cache", f * a.kv_heads * a.context * a.head_dim);
+                put(
+                    "partial outputs",
+                    f * a.q_heads * a.context.div_ceil(ATTENTION_CHUNK) * a.head_dim,
+                );
+            }
+            Kernel::StreamTriad { n } => put("arrays", f * pad4(*n)),
+            Kernel::DecodeStep { model, context } => {
+                let h = pad4(model.hidden);
+                put("W_qkv", f * model.qkv_width() * h);
+                put(
+                    "W_o",
+                    f * model.hidden * pad4(model.q_heads * model.head_dim),
+                );
+                put("W_gate", f * model.ffn * h);
+                put("W_down", f * model.hidden * pad4(model.ffn));
+                put("K cache", f * model.kv_heads * context * model.head_dim);
+            }
+        }
+        v
+    }
+}

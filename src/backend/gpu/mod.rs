@@ -1,0 +1,259 @@
+//! GPU backend: every adapter wgpu finds (Vulkan, Metal, DX12, GL). The only module that
+//! imports wgpu. Kernels come from `kernels/*.wgsl`, embedded with `include_str!` so the binary
+//! is self-contained.
+//!
+//! Buffers, pipelines and bind groups are built once in `prepare`; the timed loop only encodes
+//! dispatches, submits and waits. Device errors (validation, out of memory, device lost) are
+//! collected by an uncaptured-error handler and returned as `Err`, never as a panic.
+//!
+//! Layout convention shared with the kernels: matrices whose rows are read as `vec4` have their
+//! rows padded with zeros to a multiple of 4 elements, so that shapes that are not multiples of
+//! 4 (or of a tile) are handled by the same kernel; padding is stripped when reading back.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Result, bail};
+
+mod adapters;
+mod datasheet;
+mod device;
+mod layout;
+mod plan;
+mod probes;
+mod timing;
+
+pub use adapters::{AdapterInfo, enumerate};
+pub use datasheet::known_fp32_peak;
+
+use layout::pad4;
+use timing::GpuPrepared;
+
+use super::{Backend, Prepared};
+use crate::reference::Inputs;
+use crate::results::{DeviceKind, DeviceRecord};
+use crate::workload::{Dtype, Kernel, Workload};
+
+/// One embedded WGSL kernel file.
+#[derive(Debug, Clone, Copy)]
+pub struct KernelSource {
+    /// File stem in `kernels/`, e.g. `gemm_f32_tiled`.
+    pub name: &'static str,
+    pub source: &'static str,
+    /// Uses `f16` (needs SHADER_F16).
+    pub needs_f16: bool,
+    /// Uses subgroup operations (needs SUBGROUP).
+    pub needs_subgroup: bool,
+}
+
+macro_rules! kernel {
+    ($name:literal, $f16:expr, $sg:expr) => {
+        KernelSource {
+            name: $name,
+            source: include_str!(concat!("../../../kernels/", $name, ".wgsl")),
+            needs_f16: $f16,
+            needs_subgroup: $sg,
+        }
+    };
+}
+
+/// Every WGSL file in `kernels/`. A test checks that this list and the folder agree.
+pub const KERNELS: &[KernelSource] = &[
+    kernel!("gemm_f32_tiled", false, false),
+    kernel!("gemm_f32_tile128", false, false),
+    kernel!("gemm_f16_tiled", true, false),
+    kernel!("gemv_f32_subgroup", false, true),
+    kernel!("gemv_f32_shared", false, false),
+    kernel!("gemv_f16_subgroup", true, true),
+    kernel!("gemv_f16_shared", true, false),
+    kernel!("softmax_f32", false, false),
+    kernel!("rmsnorm_f32", false, false),
+    kernel!("attention_decode_split", false, false),
+    kernel!("attention_decode_reduce", false, false),
+    kernel!("stream_triad", false, false),
+    kernel!("copy_bandwidth", false, false),
+    kernel!("fma_peak", false, false),
+    kernel!("kv_append", false, false),
+    kernel!("silu_mul", false, false),
+];
+
+/// Largest head dimension the attention kernel holds in workgroup memory.
+pub const MAX_HEAD_DIM: u64 = 256;
+/// Cache positions per split of the decode-attention kernel (its workgroup size).
+const ATTENTION_CHUNK: u64 = 64;
+
+/// One wgpu adapter and device, opened for measuring.
+pub struct GpuBackend {
+    info: AdapterInfo,
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    features: wgpu::Features,
+    limits: wgpu::Limits,
+    /// Errors reported by wgpu's uncaptured-error handler and the device-lost callback.
+    errors: Arc<Mutex<Vec<String>>>,
+    /// Pipelines built so far, by kernel name: lavapipe takes seconds per pipeline.
+    pipelines: RefCell<HashMap<&'static str, wgpu::ComputePipeline>>,
+    use_subgroups: bool,
+    use_timestamps: bool,
+}
+
+impl Backend for GpuBackend {
+    fn record(&self) -> DeviceRecord {
+        let mut sources = Vec::new();
+        let peak_gflops = match known_fp32_peak(&self.info.name) {
+            Some((g, src)) => {
+                sources.push(format!("FP32 peak: {src}"));
+                Some(g)
+            }
+            None => match self.measure_fma_gflops() {
+                Ok((g, how)) => {
+                    sources.push(format!("FP32 peak: {how}"));
+                    Some(g)
+                }
+                Err(e) => {
+                    sources.push(format!("FP32 peak unknown (FMA kernel failed: {e:#})"));
+                    None
+                }
+            },
+        };
+        let peak_gbps = match self.measure_copy_gbps() {
+            Ok((g, how)) => {
+                sources.push(format!("bandwidth: {how}"));
+                Some(g)
+            }
+            Err(e) => {
+                sources.push(format!("bandwidth unknown (copy kernel failed: {e:#})"));
+                None
+            }
+        };
+        if self.info.software {
+            sources.push("software adapter: CPU emulation, not GPU performance".to_string());
+        }
+        DeviceRecord {
+            id: format!("gpu{}", self.info.index),
+            kind: DeviceKind::Gpu,
+            name: self.info.name.clone(),
+            backend: self.info.backend.clone(),
+            driver: self.info.driver.clone(),
+            device_type: Some(self.info.device_type.clone()),
+            peak_gflops,
+            peak_gbps,
+            peak_source: sources.join("; "),
+        }
+    }
+
+    fn unsupported(&self, w: &Workload) -> Option<String> {
+        let name = &self.info.name;
+        if w.dtype == Dtype::F16 {
+            if !matches!(w.kernel, Kernel::Gemm { .. } | Kernel::Gemv { .. }) {
+                return Some(format!(
+                    "the GPU backend has f16 kernels for gemm and gemv only, not {}",
+                    w.kernel_name()
+                ));
+            }
+            if !self.features.contains(wgpu::Features::SHADER_F16) {
+                return Some(format!(
+                    "f16 needs the SHADER_F16 feature, which adapter '{name}' does not have"
+                ));
+            }
+        }
+        let heads = match &w.kernel {
+            Kernel::DecodeAttention(a) => Some((a.q_heads, a.kv_heads, a.head_dim)),
+            Kernel::DecodeStep { model, .. } => {
+                Some((model.q_heads, model.kv_heads, model.head_dim))
+            }
+            _ => None,
+        };
+        if let Some((qh, kvh, hd)) = heads {
+            if hd > MAX_HEAD_DIM {
+                return Some(format!(
+                    "head_dim {hd} is above the attention kernel's maximum of {MAX_HEAD_DIM}"
+                ));
+            }
+            if kvh == 0 || qh % kvh != 0 {
+                return Some(format!("q_heads {qh} must be a multiple of kv_heads {kvh}"));
+            }
+        }
+        let max_bind = self.limits.max_storage_buffer_binding_size;
+        let max_buf = self.limits.max_buffer_size;
+        for (label, bytes) in self.buffer_sizes(w) {
+            let (limit, limit_name) = if max_bind <= max_buf {
+                (max_bind, "max_storage_buffer_binding_size")
+            } else {
+                (max_buf, "max_buffer_size")
+            };
+            if bytes > limit {
+                return Some(format!(
+                    "buffer {label} would be {} but adapter '{name}' allows at most {} ({limit_name}); choose a smaller --shape",
+                    fmt_bytes(bytes),
+                    fmt_bytes(limit)
+                ));
+            }
+            // Kernels index with u32; 4-byte elements bound how large a buffer may be.
+            if bytes / 4 > u32::MAX as u64 {
+                return Some(format!(
+                    "buffer {label} would be {}, too large for 32-bit indexing in the kernels",
+                    fmt_bytes(bytes)
+                ));
+            }
+        }
+        let max_dim = self.limits.max_compute_workgroups_per_dimension as u64;
+        let too_many = match &w.kernel {
+            Kernel::Gemm { m, n, .. } => {
+                (pad4(*n) / 4).div_ceil(16) > max_dim || m.div_ceil(64) > max_dim
+            }
+            Kernel::DecodeAttention(a) => {
+                a.context.div_ceil(ATTENTION_CHUNK) > max_dim || a.q_heads > max_dim
+            }
+            Kernel::DecodeStep { model, context } => {
+                context.div_ceil(ATTENTION_CHUNK) > max_dim || model.q_heads > max_dim
+            }
+            _ => false,
+        };
+        if too_many {
+            return Some(format!(
+                "the shape needs more than {max_dim} workgroups in one dimension (max_compute_workgroups_per_dimension of '{name}')"
+            ));
+        }
+        None
+    }
+
+    fn prepare<'a>(&'a mut self, w: &Workload, inputs: &Inputs) -> Result<Box<dyn Prepared + 'a>> {
+        if let Some(why) = self.unsupported(w) {
+            bail!("{why}");
+        }
+        let plan = match &w.kernel {
+            Kernel::Gemm { m, n, k } => self.plan_gemm(*m, *n, *k, w.dtype, inputs)?,
+            Kernel::Gemv { n, k } => self.plan_gemv(*n, *k, w.dtype, inputs)?,
+            Kernel::Softmax { rows, cols } => self.plan_softmax(*rows, *cols, inputs)?,
+            Kernel::RmsNorm { rows, cols } => self.plan_rmsnorm(*rows, *cols, inputs)?,
+            Kernel::DecodeAttention(a) => self.plan_attention(a, inputs)?,
+            Kernel::StreamTriad { n } => self.plan_triad(*n, inputs)?,
+            Kernel::DecodeStep { model, context } => {
+                self.plan_decode_step(model, *context, inputs)?
+            }
+        };
+        self.check(&format!("preparing {}", w.label()))?;
+        let timestamps = self.new_timestamps();
+        self.check("creating timestamp queries")?;
+        Ok(Box::new(GpuPrepared {
+            gpu: self,
+            dispatches: plan.dispatches,
+            output: plan.output,
+            layout: plan.layout,
+            timestamps,
+            _buffers: plan.buffers,
+        }))
+    }
+}
+
+fn fmt_bytes(b: u64) -> String {
+    const GIB: f64 = (1u64 << 30) as f64;
+    const MIB: f64 = (1u64 << 20) as f64;
+    if b as f64 >= GIB {
+        format!("{:.2} GiB", b as f64 / GIB)
+    } else {
+        format!("{:.1} MiB", b as f64 / MIB)
+    }
+}

@@ -1,0 +1,71 @@
+//! GEMV plan (also used by the decode step).
+
+use anyhow::Result;
+
+use super::Plan;
+use crate::backend::gpu::GpuBackend;
+use crate::backend::gpu::layout::{OutputLayout, matrix_bytes, pad4, u32_of};
+use crate::backend::gpu::timing::Dispatch;
+use crate::reference::Inputs;
+use crate::workload::Dtype;
+
+impl GpuBackend {
+    /// GEMV dispatch `y = W x (+ res)`; `k` is the unpadded row length.
+    #[allow(clippy::too_many_arguments)]
+    pub(in crate::backend::gpu) fn gemv_dispatch(
+        &self,
+        dtype: Dtype,
+        w: &wgpu::Buffer,
+        x: &wgpu::Buffer,
+        res: Option<&wgpu::Buffer>,
+        y: &wgpu::Buffer,
+        n: u64,
+        k: u64,
+        keep: &mut Vec<wgpu::Buffer>,
+    ) -> Result<Dispatch> {
+        let name = match (dtype, self.subgroups()) {
+            (Dtype::F32, true) => "gemv_f32_subgroup",
+            (Dtype::F32, false) => "gemv_f32_shared",
+            (Dtype::F16, true) => "gemv_f16_subgroup",
+            (Dtype::F16, false) => "gemv_f16_shared",
+        };
+        let params = self.uniform(&[
+            u32_of(n, "n")?,
+            u32_of(pad4(k) / 4, "k/4")?,
+            res.is_some() as u32,
+        ]);
+        let dummy;
+        let res = match res {
+            Some(r) => r,
+            None => {
+                dummy = self.storage_zeroed("no residual", 16);
+                keep.push(dummy.clone());
+                &dummy
+            }
+        };
+        let groups = self.grid(n)?;
+        let d = self.dispatch(name, &[w, x, res, y, &params], groups)?;
+        keep.push(params);
+        Ok(d)
+    }
+
+    pub(in crate::backend::gpu) fn plan_gemv(
+        &self,
+        n: u64,
+        k: u64,
+        dtype: Dtype,
+        inp: &Inputs,
+    ) -> Result<Plan> {
+        let w = self.storage_init("W", &matrix_bytes(&inp.buffers[0], n, k, dtype));
+        let x = self.storage_init("x", &matrix_bytes(&inp.buffers[1], 1, k, dtype));
+        let y = self.storage_zeroed("y", n * dtype.size_bytes());
+        let mut keep = vec![w.clone(), x.clone(), y.clone()];
+        let d = self.gemv_dispatch(dtype, &w, &x, None, &y, n, k, &mut keep)?;
+        Ok(Plan {
+            dispatches: vec![d],
+            output: y,
+            layout: OutputLayout::dense(dtype, n),
+            buffers: keep,
+        })
+    }
+}

@@ -1,0 +1,146 @@
+//! Timing: recorded dispatches replayed in one pass, GPU timestamps or wall clock, and the
+//! prepared workload the run loop times.
+
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+
+use super::GpuBackend;
+use super::layout::{OutputLayout, round_up};
+use crate::backend::Prepared;
+use crate::results::TimerKind;
+
+impl GpuBackend {
+    /// Run `iters` repetitions of `dispatches` in one compute pass and return the elapsed
+    /// nanoseconds: between the pass's GPU timestamps when `ts` is given, else wall clock
+    /// around submit-and-wait.
+    pub(super) fn time_dispatches(
+        &self,
+        dispatches: &[Dispatch],
+        iters: u64,
+        ts: Option<&Timestamps>,
+    ) -> Result<u64> {
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("timed"),
+            });
+        encode_pass(&mut enc, dispatches, iters, ts);
+        let mut cmds = Vec::with_capacity(2);
+        if let Some(t) = ts {
+            enc.resolve_query_set(&t.set, 0..2, &t.resolve, 0);
+            cmds.push(enc.finish());
+            // The copy lives in its own encoder: resolving and copying in one can read zeros
+            // on Vulkan.
+            let mut copy = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("timestamp copy"),
+                });
+            copy.copy_buffer_to_buffer(&t.resolve, 0, &t.readback, 0, 16);
+            cmds.push(copy.finish());
+        } else {
+            cmds.push(enc.finish());
+        }
+        self.check("encoding the timed pass")?;
+        let start = Instant::now();
+        self.queue.submit(cmds);
+        self.wait()?;
+        let wall_ns = start.elapsed().as_nanos() as u64;
+        let Some(t) = ts else {
+            return Ok(wall_ns);
+        };
+        let raw = self.read(&t.readback, 16)?;
+        let tick = |i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&raw[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(b)
+        };
+        let (begin, end) = (tick(0), tick(1));
+        if end <= begin {
+            bail!(
+                "GPU timestamps on '{}' read back as {begin} and {end}; they cannot time this kernel",
+                self.info.name
+            );
+        }
+        let period_ns = self.queue.get_timestamp_period() as f64;
+        Ok((((end - begin) as f64) * period_ns).round().max(1.0) as u64)
+    }
+}
+
+/// A kernel launch recorded once and replayed by the timed loop.
+pub(super) struct Dispatch {
+    pub(super) pipeline: wgpu::ComputePipeline,
+    pub(super) bind_group: wgpu::BindGroup,
+    pub(super) groups: (u32, u32),
+}
+
+pub(super) struct Timestamps {
+    pub(super) set: wgpu::QuerySet,
+    pub(super) resolve: wgpu::Buffer,
+    pub(super) readback: wgpu::Buffer,
+}
+
+pub(super) fn encode_pass(
+    enc: &mut wgpu::CommandEncoder,
+    dispatches: &[Dispatch],
+    iters: u64,
+    ts: Option<&Timestamps>,
+) {
+    let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some("kernels"),
+        timestamp_writes: ts.map(|t| wgpu::ComputePassTimestampWrites {
+            query_set: &t.set,
+            beginning_of_pass_write_index: Some(0),
+            end_of_pass_write_index: Some(1),
+        }),
+    });
+    for _ in 0..iters {
+        for d in dispatches {
+            pass.set_pipeline(&d.pipeline);
+            pass.set_bind_group(0, &d.bind_group, &[]);
+            pass.dispatch_workgroups(d.groups.0, d.groups.1, 1);
+        }
+    }
+}
+
+/// A workload with its buffers, bind groups and pipelines built.
+pub(super) struct GpuPrepared<'a> {
+    pub(super) gpu: &'a GpuBackend,
+    pub(super) dispatches: Vec<Dispatch>,
+    pub(super) output: wgpu::Buffer,
+    pub(super) layout: OutputLayout,
+    pub(super) timestamps: Option<Timestamps>,
+    /// Keeps every buffer alive for as long as the bind groups may be replayed.
+    pub(super) _buffers: Vec<wgpu::Buffer>,
+}
+
+impl Prepared for GpuPrepared<'_> {
+    fn run_and_read(&mut self) -> Result<Vec<f32>> {
+        let gpu = self.gpu;
+        let bytes = self.layout.bytes();
+        let rb = gpu.readback(bytes);
+        let mut enc = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("run") });
+        encode_pass(&mut enc, &self.dispatches, 1, None);
+        enc.copy_buffer_to_buffer(&self.output, 0, &rb, 0, round_up(bytes, 4));
+        gpu.check("encoding the kernel")?;
+        gpu.queue.submit([enc.finish()]);
+        let raw = gpu.read(&rb, bytes)?;
+        Ok(self.layout.decode(&raw))
+    }
+
+    fn time(&mut self, iters: u64) -> Result<u64> {
+        self.gpu
+            .time_dispatches(&self.dispatches, iters, self.timestamps.as_ref())
+    }
+
+    fn timer(&self) -> TimerKind {
+        if self.timestamps.is_some() {
+            TimerKind::GpuTimestamp
+        } else {
+            TimerKind::Wall
+        }
+    }
+}

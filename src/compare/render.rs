@@ -1,0 +1,272 @@
+//! The comparison as a terminal table and as Markdown for a pull-request comment.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use super::{Comparison, SideSummary, WorkloadComparison};
+use crate::results::DeviceKind;
+
+/// Human-readable latency.
+pub fn format_ns(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.3} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.3} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+pub(super) fn pct(v: f64) -> String {
+    if v.is_finite() {
+        // Round first so that -0.04 prints as +0.0%, not -0.0%.
+        let r = (v * 10.0).round() / 10.0;
+        let r = if r == 0.0 { 0.0 } else { r };
+        format!("{r:+.1}%")
+    } else {
+        "-".to_string()
+    }
+}
+
+/// The cells every table format shows, in order.
+pub(super) fn cells(w: &WorkloadComparison) -> [String; 7] {
+    let device = format!(
+        "{} {}",
+        match w.device_kind {
+            DeviceKind::Cpu => "cpu",
+            DeviceKind::Gpu => "gpu",
+        },
+        w.device_name
+    );
+    let lat = |s: &Option<SideSummary>| match s {
+        Some(SideSummary {
+            p50_ns: Some(p), ..
+        }) => format_ns(*p),
+        Some(_) => "failed".to_string(),
+        None => "-".to_string(),
+    };
+    let (change, p99) = match &w.change {
+        Some(c) => (
+            format!(
+                "{} [{}, {}]",
+                pct(c.median_pct),
+                pct(c.median_ci95_pct[0]),
+                pct(c.median_ci95_pct[1])
+            ),
+            pct(c.p99_pct),
+        ),
+        None => ("-".to_string(), "-".to_string()),
+    };
+    [
+        device,
+        w.workload.clone(),
+        lat(&w.baseline),
+        lat(&w.candidate),
+        change,
+        p99,
+        w.verdict.words().to_string(),
+    ]
+}
+
+pub(super) fn summary_sentence(cmp: &Comparison) -> String {
+    let s = &cmp.summary;
+    let mut parts = vec![
+        format!(
+            "{} regression{}",
+            s.regressions,
+            if s.regressions == 1 { "" } else { "s" }
+        ),
+        format!(
+            "{} improvement{}",
+            s.improvements,
+            if s.improvements == 1 { "" } else { "s" }
+        ),
+        format!("{} no change", s.no_change),
+    ];
+    for (n, words) in [
+        (s.new_failures, "newly failing"),
+        (s.still_failing, "failed in both"),
+        (s.fixed, "fixed"),
+        (s.only_in_baseline, "only in baseline"),
+        (s.only_in_candidate, "only in candidate"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {words}"));
+        }
+    }
+    parts.join(", ")
+}
+
+pub(super) fn failures(cmp: &Comparison) -> Vec<String> {
+    let mut out = Vec::new();
+    for w in &cmp.workloads {
+        for (s, which) in [(&w.baseline, "baseline"), (&w.candidate, "candidate")] {
+            if let Some(SideSummary {
+                ok: false,
+                error: Some(e),
+                ..
+            }) = s
+            {
+                out.push(format!(
+                    "{} on {} ({which}): {e}",
+                    w.workload, w.device_name
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Column headings; the interval's heading names its confidence (95% for one file per side,
+/// the per-workload corrected level for replicate runs).
+pub(super) fn headers(cmp: &Comparison) -> [String; 7] {
+    let ci = match &cmp.replicates {
+        None => "change in median [95% CI]".to_string(),
+        Some(r) => format!(
+            "change in median [{:.1}% CI, runs]",
+            100.0 * r.per_workload_confidence
+        ),
+    };
+    let mut h = HEADERS.map(String::from);
+    h[4] = ci;
+    h
+}
+
+pub(super) const HEADERS: [&str; 7] = [
+    "device",
+    "workload",
+    "baseline p50",
+    "candidate p50",
+    "change in median [95% CI]",
+    "p99 change",
+    "verdict",
+];
+
+/// Terminal table.
+pub fn write_table(cmp: &Comparison, out: &mut dyn Write) -> Result<()> {
+    writeln!(
+        out,
+        "baseline:  {} ({}, {})",
+        cmp.baseline.path, cmp.baseline.hostname, cmp.baseline.started_at
+    )?;
+    writeln!(
+        out,
+        "candidate: {} ({}, {})",
+        cmp.candidate.path, cmp.candidate.hostname, cmp.candidate.started_at
+    )?;
+    writeln!(out)?;
+    let rows: Vec<[String; 7]> = cmp.workloads.iter().map(cells).collect();
+    let heads = headers(cmp);
+    let mut widths = heads.clone().map(|h| h.chars().count());
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| -> String {
+        let mut s = String::new();
+        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
+            let pad = w.saturating_sub(c.chars().count());
+            // Numbers right-aligned, words left-aligned.
+            if (2..=5).contains(&i) {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                if i + 1 < cells.len() {
+                    s.push_str(&" ".repeat(pad));
+                }
+            }
+            if i + 1 < cells.len() {
+                s.push_str("  ");
+            }
+        }
+        s
+    };
+    writeln!(out, "{}", line(&heads))?;
+    for r in &rows {
+        writeln!(out, "{}", line(r))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}.", summary_sentence(cmp))?;
+    writeln!(out, "rule: {}.", cmp.rule)?;
+    for f in failures(cmp) {
+        writeln!(out, "failed: {f}")?;
+    }
+    for n in &cmp.notes {
+        writeln!(out, "note: {n}")?;
+    }
+    Ok(())
+}
+
+pub(super) fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// Markdown ready for a pull-request comment.
+pub fn write_markdown(cmp: &Comparison, out: &mut dyn Write) -> Result<()> {
+    let head = if cmp.regressed {
+        let mut parts = Vec::new();
+        let n = cmp.summary.regressions;
+        if n > 0 {
+            parts.push(format!(
+                "{n} regression{} beyond {}%",
+                if n == 1 { "" } else { "s" },
+                cmp.threshold_pct
+            ));
+        }
+        let f = cmp.summary.new_failures;
+        if f > 0 {
+            parts.push(format!(
+                "{f} workload{} newly failing",
+                if f == 1 { "" } else { "s" }
+            ));
+        }
+        format!("### accelbench: {}", parts.join(", "))
+    } else {
+        format!(
+            "### accelbench: no regression beyond {}%",
+            cmp.threshold_pct
+        )
+    };
+    writeln!(out, "{head}")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Baseline `{}` ({}, {}) vs candidate `{}` ({}, {}): {}.",
+        md_escape(&cmp.baseline.path),
+        md_escape(&cmp.baseline.hostname),
+        cmp.baseline.started_at,
+        md_escape(&cmp.candidate.path),
+        md_escape(&cmp.candidate.hostname),
+        cmp.candidate.started_at,
+        summary_sentence(cmp)
+    )?;
+    writeln!(out)?;
+    writeln!(out, "| {} |", headers(cmp).join(" | "))?;
+    writeln!(out, "|---|---|---:|---:|---:|---:|---|")?;
+    for w in &cmp.workloads {
+        let mut c = cells(w).map(|s| md_escape(&s));
+        if w.verdict.is_regression() {
+            c[6] = format!("**{}**", c[6]);
+        }
+        writeln!(out, "| {} |", c.join(" | "))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Rule: {}.", cmp.rule)?;
+    let fails = failures(cmp);
+    let notes = &cmp.notes;
+    if !fails.is_empty() || !notes.is_empty() {
+        writeln!(out)?;
+        for f in fails {
+            writeln!(out, "- failed: {}", md_escape(&f))?;
+        }
+        for n in notes {
+            writeln!(out, "- note: {}", md_escape(n))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,235 @@
+//! `accelbench run` and `accelbench devices`: choose devices and workloads, verify each
+//! workload against the reference, measure it, and hand the rows to the results file.
+//!
+//! Layout: `plan` checks the options, `devices` selects and opens backends (and lists them),
+//! `verify` runs one workload, `peaks` fills % of peak, `table` prints the run; this file holds
+//! the run loop.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+
+mod devices;
+mod peaks;
+mod plan;
+mod table;
+mod verify;
+
+pub use devices::{DeviceSelector, devices};
+pub use table::{format_ns, write_table};
+
+use devices::open_backends;
+use peaks::fill_peaks;
+use plan::plan;
+use verify::measure_one;
+
+use crate::measure::{Interrupted, MeasureConfig};
+use crate::results::{self, RunResults, RunSettings};
+use crate::suite::SuiteName;
+use crate::workload::KernelName;
+
+/// What `accelbench run` was asked to do.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub device: DeviceSelector,
+    pub suite: SuiteName,
+    pub kernels: Vec<KernelName>,
+    /// `KEY=VALUE,...` replacing the shape of the selected kernel's workloads.
+    pub shape: Option<String>,
+    pub threads: Option<usize>,
+    pub max_time_per_workload_s: Option<f64>,
+    pub target_rel_ci: f64,
+    pub model: Option<String>,
+    pub out: Option<PathBuf>,
+    pub force: bool,
+    pub json: bool,
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub path: PathBuf,
+    pub interrupted: bool,
+    /// Rows that failed verification or could not run.
+    pub failed: usize,
+}
+
+/// Default results path: `results/<host>-<timestamp>.json`.
+pub fn default_out_path(hostname: &str) -> PathBuf {
+    let host: String = hostname
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let ts = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    PathBuf::from("results").join(format!("{host}-{ts}.json"))
+}
+
+/// Run the benchmark. `stdout` gets the table (or JSON); notes and progress go to stderr.
+pub fn execute(opts: &RunOptions, stdout: &mut dyn Write) -> Result<RunOutcome> {
+    let (suite, workloads) = plan(opts)?;
+    let host = crate::env::host();
+    let out_path = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_path(&host.hostname));
+    results::check_writable(&out_path, opts.force)?;
+
+    let threads = opts.threads.unwrap_or(host.threads);
+    let mut backends = open_backends(&opts.device, threads, &host.cpu_model)?;
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupted.clone();
+        // A second registration (tests calling execute twice) fails harmlessly.
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    }
+
+    let max_time = opts
+        .max_time_per_workload_s
+        .unwrap_or(suite.default_max_time_s);
+    let cfg = MeasureConfig {
+        target_rel_ci: opts.target_rel_ci,
+        max_time: Duration::from_secs_f64(max_time),
+        warmup: Duration::from_secs_f64((max_time / 10.0).min(0.2)),
+        ..MeasureConfig::default()
+    };
+
+    let mut run = RunResults {
+        schema_version: results::SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        host,
+        devices: Vec::new(),
+        results: Vec::new(),
+        partial: false,
+        settings: Some(RunSettings {
+            suite: suite.name.to_string(),
+            threads,
+            max_time_per_workload_s: max_time,
+            target_rel_ci: opts.target_rel_ci,
+        }),
+    };
+
+    let total: usize = backends
+        .iter()
+        .map(|b| {
+            workloads
+                .iter()
+                .filter(|w| b.unsupported(w).is_none())
+                .count()
+        })
+        .sum();
+    let progress = indicatif::ProgressBar::with_draw_target(
+        Some(total as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {wide_msg}")
+    {
+        progress.set_style(style);
+    }
+
+    let mut was_interrupted = false;
+    let mut skipped: Vec<String> = Vec::new();
+    'devices: for backend in backends.iter_mut() {
+        let record = backend.record();
+        let device_id = record.id.clone();
+        run.devices.push(record);
+        backend.warm_up();
+        for w in &workloads {
+            if let Some(why) = backend.unsupported(w) {
+                progress
+                    .suspend(|| eprintln!("note: skipping {} on {device_id}: {why}", w.label()));
+                skipped.push(format!("{} on {device_id}: {why}", w.label()));
+                continue;
+            }
+            progress.set_message(format!("{device_id}: {}", w.label()));
+            match measure_one(backend.as_mut(), &device_id, w, &cfg, &interrupted) {
+                Ok(row) => {
+                    if let Some(e) = &row.error {
+                        progress
+                            .suspend(|| eprintln!("warning: {} on {device_id}: {e}", w.label()));
+                    }
+                    run.results.push(row);
+                }
+                Err(e) if e.is::<Interrupted>() => {
+                    was_interrupted = true;
+                    break 'devices;
+                }
+                Err(e) => return Err(e),
+            }
+            progress.inc(1);
+            if interrupted.load(Ordering::SeqCst) {
+                was_interrupted = true;
+                break 'devices;
+            }
+        }
+    }
+    progress.finish_and_clear();
+    drop(backends);
+
+    // Exit code 2 (an error) only when nothing at all could run; otherwise the failed and
+    // skipped workloads are reported beside the ones that ran.
+    if !was_interrupted && !run.results.iter().any(|r| r.is_valid()) {
+        let mut reasons: Vec<String> = run
+            .results
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} on {}: {}",
+                    r.workload_label(),
+                    r.device,
+                    r.error.as_deref().unwrap_or("failed")
+                )
+            })
+            .collect();
+        reasons.extend(skipped);
+        let first = reasons
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "no workloads".into());
+        bail!(
+            "nothing could run ({} workload(s) skipped or failed; first: {first}); no results file written",
+            reasons.len()
+        );
+    }
+
+    fill_peaks(&mut run);
+    run.partial = was_interrupted;
+    results::save(&run, &out_path, opts.force)?;
+    if opts.json {
+        stdout.write_all(results::to_json(&run)?.as_bytes())?;
+    } else {
+        write_table(&run, stdout)?;
+    }
+    let failed = run.results.iter().filter(|r| !r.is_valid()).count();
+    if was_interrupted {
+        eprintln!(
+            "interrupted: kept the {} workloads measured so far in '{}' (marked partial)",
+            run.results.len(),
+            out_path.display()
+        );
+    } else {
+        eprintln!("wrote '{}'", out_path.display());
+    }
+    if failed > 0 {
+        eprintln!(
+            "warning: {failed} workload(s) failed verification or could not run; they have no timing"
+        );
+    }
+    Ok(RunOutcome {
+        path: out_path,
+        interrupted: was_interrupted,
+        failed,
+    })
+}
