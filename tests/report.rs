@@ -306,7 +306,7 @@ fn html_is_one_self_contained_page_with_plots() {
     let svgs = html.matches("<svg").count();
     let merged = load_and_merge(&[rel("machine_a.json"), rel("machine_b.json")]).unwrap();
     assert_eq!(svgs, 1 + merged.columns.len() + merged.workloads.len());
-    assert!(html.contains("Cost per million output tokens: llama-3.1-8b, batch 1"));
+    assert!(html.contains("Cost per million output tokens: llama-3.1-8b, offline"));
     assert!(html.contains(
         "Roofline: fixture-host-a/gpu0: llvmpipe (LLVM 19.1.7, 256 bits) (software adapter)"
     ));
@@ -413,7 +413,7 @@ fn cost_chart_leaves_out_unpriced_rows_and_says_why() {
     assert_eq!(fig.file_name, "cost-per-token.svg");
     assert_eq!(
         fig.title,
-        "Cost per million output tokens: llama-3.1-8b, batch 1"
+        "Cost per million output tokens: llama-3.1-8b, offline"
     );
     let drawn: Vec<&cost::CostRow> = priced
         .rows
@@ -450,7 +450,8 @@ fn a_given_local_price_draws_a_measured_bar() {
         .find(|r| r.instance == "fixture-host-a:cpu")
         .unwrap();
     let usd = cpu.usd_per_m_output.unwrap();
-    let tps = cpu.decode_tokens_per_s.unwrap();
+    // Whole requests at batch 1: the prompt's prefill and the decode steps, as measured.
+    let tps = cpu.output_tokens_per_s.unwrap();
     assert!((usd - 2.0 / (tps * 3600.0) * 1e6).abs() < 1e-9 * usd);
     assert!(
         fig.svg

@@ -292,7 +292,7 @@ fn check(c: RawCase, file: &str, i: usize, pricing: &Pricing) -> Result<Case> {
         None => 1,
         Some(_) => count(c.replicas, "replicas", 1, "copies of the model")?,
     };
-    if chips % replicas != 0 {
+    if !chips.is_multiple_of(replicas) {
         bail!(
             "'{file}': field '{}' is {replicas}, which does not divide chips ({chips}); expected each replica to span the same number of chips",
             at("replicas")

@@ -235,6 +235,11 @@ impl Pricing {
                 .instances
                 .iter()
                 .position(|x| x.name.eq_ignore_ascii_case(&name));
+            let unsourced = (inst.usd_per_hour.is_some() || inst.usd_per_chip_hour.is_some())
+                && inst
+                    .price_source
+                    .as_deref()
+                    .is_none_or(|s| s.trim().is_empty());
             let merged = inst.apply(existing.map(|k| &self.instances[k]), file, &at)?;
             if self.accelerator(&merged.accelerator).is_none() {
                 let known: Vec<&str> = self.accelerators.iter().map(|a| a.id.as_str()).collect();
@@ -242,6 +247,11 @@ impl Pricing {
                     "'{file}': field '{at}.accelerator' is '{}', which is not a known accelerator id (known: {})",
                     merged.accelerator,
                     known.join(", ")
+                );
+            }
+            if unsourced {
+                bail!(
+                    "'{file}': missing field '{at}.price_source' (where the price is published, or who quoted it)"
                 );
             }
             match existing {
@@ -401,7 +411,12 @@ impl RawAccelerator {
             spec_source: self
                 .spec_source
                 .or_else(|| base.map(|b| b.spec_source.clone()))
-                .unwrap_or_else(|| file.to_string()),
+                .ok_or_else(|| {
+                    missing(
+                        "spec_source",
+                        "where the chip's figures are published: a URL, or a repository and path",
+                    )
+                })?,
             link_source: self
                 .link_source
                 .or_else(|| base.and_then(|b| b.link_source.clone())),

@@ -279,7 +279,7 @@ fn prompt_chunk(model: &ModelShape, prompt: u64, tokens: f64, eb: ElemBytes) -> 
 fn layouts(chips: u64) -> Vec<u64> {
     let mut v: Vec<u64> = (0..7)
         .map(|k| 1u64 << k)
-        .filter(|d| *d <= chips && chips % d == 0)
+        .filter(|d| *d <= chips && chips.is_multiple_of(*d))
         .collect();
     if !v.contains(&chips) {
         v.push(chips);
@@ -292,7 +292,7 @@ pub fn project(w: &Workload, hw: &Hardware, p: &Params) -> Projection {
     let mut best: Option<Projection> = None;
     let fixed = w
         .tensor_parallel
-        .filter(|tp| *tp >= 1 && hw.chips % tp == 0);
+        .filter(|tp| *tp >= 1 && hw.chips.is_multiple_of(*tp));
     for tp in fixed.map_or_else(|| layouts(hw.chips), |tp| vec![tp]) {
         let candidate = project_layout(w, hw, p, tp);
         let better = match &best {
