@@ -315,6 +315,13 @@ pub fn fit(cases: &[&Case], pricing: &Pricing) -> Result<Fit> {
     })
 }
 
+/// The fitted entry a projection uses, and how the row names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FamilyChoice {
+    pub entry: FamilyEntry,
+    pub label: String,
+}
+
 /// One family's row of the fitted table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -358,6 +365,40 @@ impl FittedTable {
             Some(f) => (f, true),
             None => (&self.pooled, false),
         }
+    }
+
+    /// What projects `family`: its own fit and fastest engine; for a family without a
+    /// published case, the pooled parameters with the median engine factor (and that engine)
+    /// of the validated families of the same kind (GPU or custom silicon), so an unmeasured
+    /// GPU is assumed to be served as the measured GPUs are.
+    pub fn choice(&self, pricing: &Pricing, family: &str) -> FamilyChoice {
+        if let (e, true) = self.entry(family) {
+            return FamilyChoice {
+                label: format!("{family} fit, as with {} (x{})", e.engine, e.engine_factor),
+                entry: e.clone(),
+            };
+        }
+        let kind = pricing.accelerator(family).map(|a| a.kind);
+        let mut peers: Vec<&FamilyEntry> = self
+            .family
+            .iter()
+            .filter(|f| pricing.accelerator(&f.family).map(|a| a.kind) == kind)
+            .collect();
+        peers.sort_by(|a, b| a.engine_factor.total_cmp(&b.engine_factor));
+        let mut entry = self.pooled.clone();
+        let mut label =
+            "pooled fit (unvalidated: no published case for this accelerator)".to_string();
+        if let Some(mid) = peers.get(peers.len() / 2) {
+            entry.engine = mid.engine.clone();
+            entry.engine_factor = mid.engine_factor;
+            label = format!(
+                "{label}, as with {} (x{}, the median of the measured {} families)",
+                mid.engine,
+                mid.engine_factor,
+                kind.map_or("", |k| k.name())
+            );
+        }
+        FamilyChoice { entry, label }
     }
 
     /// The table as the TOML file that ships in the binary.

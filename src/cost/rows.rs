@@ -77,16 +77,10 @@ pub fn projected_row(
             inst.accelerator
         );
     };
-    let (entry, own) = fitted.entry(&acc.id);
+    let choice = fitted.choice(pricing, &acc.id);
+    let entry = &choice.entry;
     let mut params: Params = entry.params;
-    let mut fit_label = if own {
-        format!(
-            "{} fit, as with {} (x{})",
-            acc.id, entry.engine, entry.engine_factor
-        )
-    } else {
-        "pooled fit (unvalidated: no published case for this accelerator)".to_string()
-    };
+    let mut fit_label = choice.label.clone();
     let mut notes = Vec::new();
     if let Some(o) = opt_in.filter(|o| o.family == acc.id) {
         params.compute = o.compute;
@@ -276,7 +270,7 @@ pub fn smallest_fitting_instance<'a>(
             .cmp(&b.chips)
             .then(price_key(a).total_cmp(&price_key(b)))
     });
-    let entry = fitted.entry(accelerator).0;
+    let entry = fitted.choice(pricing, accelerator).entry;
     let w = &family_workload(w, &entry.engine);
     candidates
         .iter()
