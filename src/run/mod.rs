@@ -20,7 +20,7 @@ mod table;
 mod verify;
 
 pub use devices::{DeviceSelector, devices};
-pub use table::{format_ns, write_table};
+pub use table::write_table;
 
 use devices::open_backends;
 use peaks::fill_peaks;
