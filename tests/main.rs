@@ -9,3 +9,4 @@ mod inputs;
 mod kernels_cpu;
 mod mutation;
 mod report;
+mod runner;
