@@ -12,6 +12,7 @@ pub mod env;
 pub mod measure;
 pub mod model;
 pub mod reference;
+pub mod render;
 pub mod report;
 pub mod results;
 pub mod run;

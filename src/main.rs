@@ -77,7 +77,8 @@ fn dispatch(command: Command, stdout: &mut dyn Write) -> anyhow::Result<ExitCode
                 force: a.force,
                 json: a.json,
             };
-            let outcome = run::execute(&opts, stdout)?;
+            let interrupted = run::ctrl_c_flag();
+            let outcome = run::execute(&opts, &run::SystemBackends, &interrupted, stdout)?;
             Ok(if outcome.interrupted {
                 ExitCode::from(130)
             } else {

@@ -10,3 +10,4 @@ mod inputs;
 mod kernels_cpu;
 mod mutation;
 mod report;
+mod runner;

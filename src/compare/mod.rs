@@ -58,7 +58,7 @@ mod render;
 mod replicates;
 mod samples;
 
-pub use render::{format_ns, write_markdown, write_table};
+pub use render::{write_markdown, write_table};
 pub use replicates::{Replicates, compare_sides, load_side};
 pub use samples::compare_runs;
 

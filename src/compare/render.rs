@@ -5,20 +5,10 @@ use std::io::Write;
 use anyhow::Result;
 
 use super::{Comparison, SideSummary, WorkloadComparison};
+use crate::render::Table;
+use crate::render::escape::{markdown as md_escape, markdown_code};
+use crate::render::units::format_ns;
 use crate::results::DeviceKind;
-
-/// Human-readable latency.
-pub fn format_ns(ns: f64) -> String {
-    if ns >= 1e9 {
-        format!("{:.3} s", ns / 1e9)
-    } else if ns >= 1e6 {
-        format!("{:.3} ms", ns / 1e6)
-    } else if ns >= 1e3 {
-        format!("{:.2} µs", ns / 1e3)
-    } else {
-        format!("{ns:.0} ns")
-    }
-}
 
 pub(super) fn pct(v: f64) -> String {
     if v.is_finite() {
@@ -158,38 +148,12 @@ pub fn write_table(cmp: &Comparison, out: &mut dyn Write) -> Result<()> {
         cmp.candidate.path, cmp.candidate.hostname, cmp.candidate.started_at
     )?;
     writeln!(out)?;
-    let rows: Vec<[String; 7]> = cmp.workloads.iter().map(cells).collect();
-    let heads = headers(cmp);
-    let mut widths = heads.clone().map(|h| h.chars().count());
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
+    // Numbers right-aligned, words left-aligned; long workload labels wrap.
+    let mut t = Table::new(headers(cmp)).numeric(2..=5);
+    for w in &cmp.workloads {
+        t.push(cells(w));
     }
-    let line = |cells: &[String]| -> String {
-        let mut s = String::new();
-        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
-            let pad = w.saturating_sub(c.chars().count());
-            // Numbers right-aligned, words left-aligned.
-            if (2..=5).contains(&i) {
-                s.push_str(&" ".repeat(pad));
-                s.push_str(c);
-            } else {
-                s.push_str(c);
-                if i + 1 < cells.len() {
-                    s.push_str(&" ".repeat(pad));
-                }
-            }
-            if i + 1 < cells.len() {
-                s.push_str("  ");
-            }
-        }
-        s
-    };
-    writeln!(out, "{}", line(&heads))?;
-    for r in &rows {
-        writeln!(out, "{}", line(r))?;
-    }
+    write!(out, "{}", t.to_text())?;
     writeln!(out)?;
     writeln!(out, "{}.", summary_sentence(cmp))?;
     writeln!(out, "rule: {}.", cmp.rule)?;
@@ -200,10 +164,6 @@ pub fn write_table(cmp: &Comparison, out: &mut dyn Write) -> Result<()> {
         writeln!(out, "note: {n}")?;
     }
     Ok(())
-}
-
-pub(super) fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
 }
 
 /// Markdown ready for a pull-request comment.
@@ -236,25 +196,29 @@ pub fn write_markdown(cmp: &Comparison, out: &mut dyn Write) -> Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "Baseline `{}` ({}, {}) vs candidate `{}` ({}, {}): {}.",
-        md_escape(&cmp.baseline.path),
+        "Baseline {} ({}, {}) vs candidate {} ({}, {}): {}.",
+        markdown_code(&cmp.baseline.path),
         md_escape(&cmp.baseline.hostname),
         cmp.baseline.started_at,
-        md_escape(&cmp.candidate.path),
+        markdown_code(&cmp.candidate.path),
         md_escape(&cmp.candidate.hostname),
         cmp.candidate.started_at,
         summary_sentence(cmp)
     )?;
     writeln!(out)?;
-    writeln!(out, "| {} |", headers(cmp).join(" | "))?;
-    writeln!(out, "|---|---|---:|---:|---:|---:|---|")?;
+    // Our own headings and figures go in as they are; the device and workload names come from
+    // results files and are escaped. The verdict of a regression is bold.
+    let mut t = Table::new(headers(cmp)).numeric(2..=5).markup();
     for w in &cmp.workloads {
-        let mut c = cells(w).map(|s| md_escape(&s));
+        let mut c = cells(w);
+        c[0] = md_escape(&c[0]);
+        c[1] = md_escape(&c[1]);
         if w.verdict.is_regression() {
             c[6] = format!("**{}**", c[6]);
         }
-        writeln!(out, "| {} |", c.join(" | "))?;
+        t.push(c);
     }
+    write!(out, "{}", t.to_markdown())?;
     writeln!(out)?;
     writeln!(out, "Rule: {}.", cmp.rule)?;
     let fails = failures(cmp);

@@ -1,29 +1,11 @@
-//! CSV: one line per result (device x workload), every field of the row and of its device.
+//! CSV: one line per result (device x workload), every field of the row and of its device
+//! (written by [`crate::render::csv`], which quotes and guards against formulas).
 
 use anyhow::Result;
 
+use crate::render::csv;
 use crate::report::Exporter;
 use crate::report::merge::{MergedReport, failure_reason, throughput};
-
-/// Quote a field when it holds a comma, quote or line break (RFC 4180), doubling inner quotes.
-pub fn field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) || text.starts_with(' ') || text.ends_with(' ') {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
-/// A text field from a results file: like [`field`], and a leading `=`, `+`, `-`, `@` or tab
-/// (followed by anything) gets a `'` in front so a spreadsheet shows it as text instead of
-/// running it as a formula.
-pub fn text_field(text: &str) -> String {
-    if text.len() > 1 && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        field(&format!("'{text}"))
-    } else {
-        field(text)
-    }
-}
 
 fn num(v: f64) -> String {
     if v.is_finite() {
@@ -88,9 +70,7 @@ pub struct CsvExporter;
 
 impl Exporter for CsvExporter {
     fn render(&self, report: &MergedReport) -> Result<Vec<u8>> {
-        let mut out = String::new();
-        out.push_str(&HEADER.join(","));
-        out.push('\n');
+        let mut rows: Vec<Vec<String>> = Vec::new();
         for (c, col) in report.columns.iter().enumerate() {
             let src = &report.sources[col.source];
             let d = &col.device;
@@ -109,21 +89,21 @@ impl Exporter for CsvExporter {
                 let timing = |v: f64| if ok { num(v) } else { String::new() };
                 let timing_opt = |v: Option<f64>| if ok { opt(v) } else { String::new() };
                 let mut f: Vec<String> = vec![
-                    text_field(&src.file),
-                    text_field(&src.started_at),
-                    text_field(&src.host.hostname),
-                    text_field(&col.id),
-                    text_field(&d.id),
-                    text_field(&d.name),
+                    src.file.clone(),
+                    src.started_at.clone(),
+                    src.host.hostname.clone(),
+                    col.id.clone(),
+                    d.id.clone(),
+                    d.name.clone(),
                     format!("{:?}", d.kind).to_lowercase(),
-                    text_field(d.device_type.as_deref().unwrap_or("")),
+                    d.device_type.clone().unwrap_or_default(),
                     col.software_adapter.to_string(),
-                    text_field(&d.backend),
-                    text_field(&d.driver),
-                    text_field(&row.kernel),
-                    text_field(&shape.join(" ")),
-                    text_field(&row.dtype),
-                    text_field(&w.label),
+                    d.backend.clone(),
+                    d.driver.clone(),
+                    row.kernel.clone(),
+                    shape.join(" "),
+                    row.dtype.clone(),
+                    w.label.clone(),
                     if ok { "ok" } else { "FAILED" }.to_string(),
                     t.map(|t| num(t.value)).unwrap_or_default(),
                     t.map(|t| t.metric.unit().to_string()).unwrap_or_default(),
@@ -159,31 +139,12 @@ impl Exporter for CsvExporter {
                 f.push(if ok {
                     String::new()
                 } else {
-                    text_field(&failure_reason(row))
+                    failure_reason(row)
                 });
                 debug_assert_eq!(f.len(), HEADER.len());
-                out.push_str(&f.join(","));
-                out.push('\n');
+                rows.push(f);
             }
         }
-        Ok(out.into_bytes())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commas_quotes_and_newlines_are_quoted() {
-        assert_eq!(field("a|b,\"c\""), "\"a|b,\"\"c\"\"\"");
-        assert_eq!(field("two\nlines"), "\"two\nlines\"");
-        assert_eq!(field("plain"), "plain");
-    }
-
-    #[test]
-    fn formulas_are_shown_as_text() {
-        assert_eq!(text_field("=1+1"), "'=1+1");
-        assert_eq!(text_field("@SUM(A1)"), "'@SUM(A1)");
+        Ok(csv::to_string(HEADER, rows).into_bytes())
     }
 }

@@ -8,9 +8,9 @@
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use crate::render::units::format_value;
 use crate::report::Exporter;
 use crate::report::bmf::benchmark_name;
-use crate::report::document::format_value;
 use crate::report::merge::{MergedReport, throughput};
 
 #[derive(Serialize)]

@@ -3,28 +3,13 @@
 
 use anyhow::Result;
 
+use crate::render::escape::html as escape;
 use crate::report::Exporter;
 use crate::report::document::{self, Align, Figure, Markup};
 use crate::report::merge::MergedReport;
 
 /// HTML markup.
 pub struct Html;
-
-/// Escape text for HTML element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut s = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => s.push_str("&amp;"),
-            '<' => s.push_str("&lt;"),
-            '>' => s.push_str("&gt;"),
-            '"' => s.push_str("&quot;"),
-            '\'' => s.push_str("&#39;"),
-            _ => s.push(c),
-        }
-    }
-    s
-}
 
 impl Markup for Html {
     fn escape(&self, text: &str) -> String {
@@ -126,22 +111,5 @@ impl Exporter for HtmlExporter {
 <link rel=\"icon\" href=\"data:,\">\n<title>accelbench report</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n"
         );
         Ok(page.into_bytes())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn script_tags_become_text() {
-        assert_eq!(
-            escape("<script>alert(1)</script>"),
-            "&lt;script&gt;alert(1)&lt;/script&gt;"
-        );
-        assert_eq!(
-            escape("a|b,\"c\" & 'd'"),
-            "a|b,&quot;c&quot; &amp; &#39;d&#39;"
-        );
     }
 }

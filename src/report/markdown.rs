@@ -3,6 +3,8 @@
 
 use anyhow::Result;
 
+use crate::render::Table;
+use crate::render::escape::markdown as escape;
 use crate::report::Exporter;
 use crate::report::document::{self, Align, Figure, Markup};
 use crate::report::merge::MergedReport;
@@ -11,39 +13,6 @@ use crate::report::merge::MergedReport;
 /// files of figures; figures are left out when it is `None`.
 pub struct Markdown {
     pub figure_dir: Option<String>,
-}
-
-/// Escape text for a GitHub Markdown table cell, paragraph or list item: table pipes, Markdown
-/// punctuation and backslashes are backslash-escaped, HTML's `<`, `>` and `&` become entities,
-/// and line breaks become spaces so a row stays on one line. An underscore inside a word
-/// (`decode_step`) is left alone, as GitHub never reads it as emphasis.
-pub fn escape(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut s = String::with_capacity(text.len() + 8);
-    for (i, &c) in chars.iter().enumerate() {
-        match c {
-            '\\' | '|' | '`' | '*' | '[' | ']' | '~' => {
-                s.push('\\');
-                s.push(c);
-            }
-            '_' => {
-                let word = |j: Option<usize>| {
-                    j.and_then(|j| chars.get(j))
-                        .is_some_and(|c| c.is_alphanumeric())
-                };
-                if !(word(i.checked_sub(1)) && word(Some(i + 1))) {
-                    s.push('\\');
-                }
-                s.push('_');
-            }
-            '<' => s.push_str("&lt;"),
-            '>' => s.push_str("&gt;"),
-            '&' => s.push_str("&amp;"),
-            '\r' | '\n' => s.push(' '),
-            _ => s.push(c),
-        }
-    }
-    s
 }
 
 impl Markup for Markdown {
@@ -68,22 +37,16 @@ impl Markup for Markdown {
         s
     }
     fn table(&self, header: &[String], align: &[Align], rows: &[Vec<String>]) -> String {
-        let mut s = String::new();
-        let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
-        s.push_str(&line(header));
-        let divider: Vec<String> = align
+        let right = align
             .iter()
-            .map(|a| match a {
-                Align::Left => ":---".to_string(),
-                Align::Right => "---:".to_string(),
-            })
-            .collect();
-        s.push_str(&format!("|{}|\n", divider.join("|")));
+            .enumerate()
+            .filter(|(_, a)| **a == Align::Right)
+            .map(|(i, _)| i);
+        let mut t = Table::new(header.iter().cloned()).numeric(right).markup();
         for r in rows {
-            s.push_str(&line(r));
+            t.push(r.iter().cloned());
         }
-        s.push('\n');
-        s
+        t.to_markdown() + "\n"
     }
     fn figures(&self, figures: &[Figure]) -> String {
         let Some(dir) = &self.figure_dir else {
@@ -124,29 +87,5 @@ impl Exporter for MarkdownExporter {
         Ok(md
             .document(&document::blocks(report, self.transpose, figures))
             .into_bytes())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn pipes_backslashes_and_newlines_cannot_break_a_table_row() {
-        assert_eq!(escape("a|b\\c\nd"), "a\\|b\\\\c d");
-    }
-
-    #[test]
-    fn html_in_names_becomes_entities() {
-        assert_eq!(
-            escape("<script>alert(1)</script>"),
-            "&lt;script&gt;alert(1)&lt;/script&gt;"
-        );
-    }
-
-    #[test]
-    fn underscores_inside_words_stay_readable() {
-        assert_eq!(escape("decode_step"), "decode_step");
-        assert_eq!(escape("_x_"), "\\_x\\_");
     }
 }

@@ -291,7 +291,7 @@ fn cost_label(row: &CostRow) -> String {
 
 /// `1.23`, `45.6`, `789`.
 fn tokens_per_s(v: f64) -> String {
-    document::format_value(v)
+    crate::render::units::format_value(v)
 }
 
 /// The cost-per-token bar chart: one bar per priced row of `cost` (measured local devices and

@@ -20,13 +20,14 @@ mod table;
 mod verify;
 
 pub use devices::{DeviceSelector, devices};
-pub use table::{format_ns, write_table};
+pub use table::write_table;
 
 use devices::open_backends;
 use peaks::fill_peaks;
 use plan::plan;
 use verify::measure_one;
 
+use crate::backend::Backend;
 use crate::measure::{Interrupted, MeasureConfig};
 use crate::results::{self, RunResults, RunSettings};
 use crate::suite::SuiteName;
@@ -58,6 +59,40 @@ pub struct RunOutcome {
     pub failed: usize,
 }
 
+/// Where a run gets its devices.
+pub trait OpenBackends {
+    /// The backends `sel` asks for, CPU first, with `threads` CPU threads.
+    fn open(
+        &self,
+        sel: &DeviceSelector,
+        threads: usize,
+        cpu_model: &str,
+    ) -> Result<Vec<Box<dyn Backend>>>;
+}
+
+/// This machine's CPU and GPU adapters.
+pub struct SystemBackends;
+
+impl OpenBackends for SystemBackends {
+    fn open(
+        &self,
+        sel: &DeviceSelector,
+        threads: usize,
+        cpu_model: &str,
+    ) -> Result<Vec<Box<dyn Backend>>> {
+        open_backends(sel, threads, cpu_model)
+    }
+}
+
+/// A flag that Ctrl-C sets, for [`execute`]. Call once per process: a second registration
+/// fails harmlessly, and its flag is then never set.
+pub fn ctrl_c_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
+    flag
+}
+
 /// Default results path: `results/<host>-<timestamp>.json`.
 pub fn default_out_path(hostname: &str) -> PathBuf {
     let host: String = hostname
@@ -75,7 +110,17 @@ pub fn default_out_path(hostname: &str) -> PathBuf {
 }
 
 /// Run the benchmark. `stdout` gets the table (or JSON); notes and progress go to stderr.
-pub fn execute(opts: &RunOptions, stdout: &mut dyn Write) -> Result<RunOutcome> {
+///
+/// `backends` opens the devices (after the options are checked): [`SystemBackends`] for this
+/// machine's CPU and GPUs, a fake in tests. `interrupted` is polled between samples and
+/// workloads; when it is set the run stops and keeps what it measured in a partial file
+/// ([`ctrl_c_flag`] sets it on Ctrl-C).
+pub fn execute(
+    opts: &RunOptions,
+    backends: &dyn OpenBackends,
+    interrupted: &AtomicBool,
+    stdout: &mut dyn Write,
+) -> Result<RunOutcome> {
     let (suite, workloads) = plan(opts)?;
     let host = crate::env::host();
     let out_path = opts
@@ -85,14 +130,7 @@ pub fn execute(opts: &RunOptions, stdout: &mut dyn Write) -> Result<RunOutcome> 
     results::check_writable(&out_path, opts.force)?;
 
     let threads = opts.threads.unwrap_or(host.threads);
-    let mut backends = open_backends(&opts.device, threads, &host.cpu_model)?;
-
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        // A second registration (tests calling execute twice) fails harmlessly.
-        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-    }
+    let mut backends = backends.open(&opts.device, threads, &host.cpu_model)?;
 
     let max_time = opts
         .max_time_per_workload_s
@@ -154,7 +192,7 @@ pub fn execute(opts: &RunOptions, stdout: &mut dyn Write) -> Result<RunOutcome> 
                 continue;
             }
             progress.set_message(format!("{device_id}: {}", w.label()));
-            match measure_one(backend.as_mut(), &device_id, w, &cfg, &interrupted) {
+            match measure_one(backend.as_mut(), &device_id, w, &cfg, interrupted) {
                 Ok(row) => {
                     if let Some(e) = &row.error {
                         progress

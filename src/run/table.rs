@@ -1,70 +1,53 @@
-//! The terminal table `run` prints.
+//! The terminal table `run` prints (through the shared [`crate::render::Table`]).
 
 use std::io::Write;
 
 use anyhow::Result;
 
+use crate::render::Table;
+use crate::render::units::format_ns;
 use crate::results::RunResults;
+
+/// Widest workload label on one line; longer ones (a decode step's shape is 150 characters)
+/// wrap onto further lines of their row.
+const WORKLOAD_WIDTH: usize = 58;
 
 /// Human table of a run.
 pub fn write_table(run: &RunResults, out: &mut dyn Write) -> Result<()> {
-    writeln!(
-        out,
-        "{:<6} {:<58} {:>11} {:>11} {:>7} {:>9} {:>8} {:>7} {:>7}  verified",
-        "device", "workload", "p50", "p99", "±ci", "GFLOP/s", "GB/s", "%flops", "%bw"
-    )?;
+    let mut t = Table::new([
+        "device", "workload", "p50", "p99", "±ci", "GFLOP/s", "GB/s", "%flops", "%bw", "verified",
+    ])
+    .numeric(2..=8)
+    .max_width(1, WORKLOAD_WIDTH);
     for r in &run.results {
         let label = r.workload_label();
         if !r.is_valid() {
-            writeln!(
-                out,
-                "{:<6} {:<58} {:>11} {:>11} {:>7} {:>9} {:>8} {:>7} {:>7}  FAILED: {}",
-                r.device,
-                label,
-                "-",
-                "-",
-                "-",
-                "-",
-                "-",
-                "-",
-                "-",
-                r.error.as_deref().unwrap_or("verification failed")
-            )?;
+            let error = r.error.as_deref().unwrap_or("verification failed");
+            let mut cells = vec![r.device.clone(), label];
+            cells.extend(std::iter::repeat_n("-".to_string(), 7));
+            cells.push(format!("FAILED: {error}"));
+            t.push(cells);
             continue;
         }
         let ci = 100.0 * (r.ci95_ns[1] - r.ci95_ns[0]) / r.ns.p50 / 2.0;
         let pct = |p: Option<f64>| p.map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into());
-        let mut extra = String::new();
-        if let Some(t) = r.tokens_per_s {
-            extra = format!(" ({t:.2} tok/s full model)");
+        let mut verified = format!("ok (err {:.1e})", r.verified.max_abs_err);
+        if let Some(tok) = r.tokens_per_s {
+            verified.push_str(&format!(" ({tok:.2} tok/s full model)"));
         }
-        writeln!(
-            out,
-            "{:<6} {:<58} {:>11} {:>11} {:>6.1}% {:>9.1} {:>8.1} {:>7} {:>7}  ok (err {:.1e}){extra}",
-            r.device,
+        t.push([
+            r.device.clone(),
             label,
             format_ns(r.ns.p50),
             format_ns(r.ns.p99),
-            ci,
-            r.gflops,
-            r.gbps,
+            format!("{ci:.1}%"),
+            format!("{:.1}", r.gflops),
+            format!("{:.1}", r.gbps),
             pct(r.pct_peak_flops),
             pct(r.pct_peak_bw),
-            r.verified.max_abs_err,
-        )?;
+            verified,
+        ]);
     }
+    write!(out, "{}", t.to_text())?;
     Ok(())
-}
-
-/// `1.23 ms`, `456.7 µs`, ...
-pub fn format_ns(ns: f64) -> String {
-    if ns >= 1e9 {
-        format!("{:.3} s", ns / 1e9)
-    } else if ns >= 1e6 {
-        format!("{:.3} ms", ns / 1e6)
-    } else if ns >= 1e3 {
-        format!("{:.2} µs", ns / 1e3)
-    } else {
-        format!("{ns:.0} ns")
-    }
 }

@@ -10,7 +10,7 @@ use super::detect::copies_to_defeat_cache;
 use super::elem::{Elem, to_elem};
 use super::exec::{CpuKernel, Ctx, Rotation};
 use super::math::{axpy, dot4_mixed, exp_shifted_sum, max_of};
-use super::simd::{BaselineMadd, Isa, Madd};
+use super::simd::{BASELINE, Isa, Madd};
 use crate::workload::AttentionShape;
 
 /// Positions per block of [`attention_partial`]: one block of K and of V (16 KiB each at head
@@ -39,6 +39,7 @@ const _: () = assert!(V_TILE == 16, "the value tiles are loaded with Elem::tile1
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn attention_body<M: Madd, T: Elem>(
+    mc: M,
     q: &[f32],
     k: &[T],
     v: &[T],
@@ -79,7 +80,7 @@ pub(super) fn attention_body<M: Madd, T: Elem>(
             for b in 0..quads {
                 let r = 4 * b;
                 let q4 = [q_row(r), q_row(r + 1), q_row(r + 2), q_row(r + 3)];
-                let d = dot4_mixed::<M, f32, T>(q4, k_row);
+                let d = dot4_mixed::<M, f32, T>(mc, q4, k_row);
                 for (j, d) in d.into_iter().enumerate() {
                     sc[(r + j) * tb + t] = d * scale;
                 }
@@ -87,7 +88,7 @@ pub(super) fn attention_body<M: Madd, T: Elem>(
             if !group.is_multiple_of(4) {
                 let r = 4 * quads;
                 let q4 = [q_pad(r), q_pad(r + 1), q_pad(r + 2), q_pad(r + 3)];
-                let d = dot4_mixed::<M, f32, T>(q4, k_row);
+                let d = dot4_mixed::<M, f32, T>(mc, q4, k_row);
                 for (j, d) in d.into_iter().enumerate().take(group - r) {
                     sc[(r + j) * tb + t] = d * scale;
                 }
@@ -105,11 +106,12 @@ pub(super) fn attention_body<M: Madd, T: Elem>(
                 }
             }
             p[0] = m;
-            p[1] += exp_shifted_sum::<M>(s, m);
+            p[1] += exp_shifted_sum(mc, s, m);
         }
         // Values.
         for b in 0..quads {
             accumulate_values::<M, T, 4>(
+                mc,
                 &sc[4 * b * tb..],
                 tb,
                 vb,
@@ -119,6 +121,7 @@ pub(super) fn attention_body<M: Madd, T: Elem>(
         }
         for r in 4 * quads..group {
             accumulate_values::<M, T, 1>(
+                mc,
                 &sc[r * tb..],
                 tb,
                 vb,
@@ -133,6 +136,7 @@ pub(super) fn attention_body<M: Madd, T: Elem>(
 multiversion! {
     /// [`attention_body`] over an f32 KV cache.
     pub(super) fn attention_partial<M>(
+        mc,
         q: &[f32],
         k: &[f32],
         v: &[f32],
@@ -141,13 +145,14 @@ multiversion! {
         scores: &mut [f32],
         partial: &mut [f32],
     ) {
-        attention_body::<M, f32>(q, k, v, head_dim, scale, scores, partial)
+        attention_body::<M, f32>(mc, q, k, v, head_dim, scale, scores, partial)
     }
 }
 
 multiversion! {
     /// [`attention_body`] over an f16 KV cache, widened a block at a time.
     pub(super) fn attention_partial_f16<M>(
+        mc,
         q: &[f32],
         k: &[f16],
         v: &[f16],
@@ -156,7 +161,7 @@ multiversion! {
         scores: &mut [f32],
         partial: &mut [f32],
     ) {
-        attention_body::<M, f16>(q, k, v, head_dim, scale, scores, partial)
+        attention_body::<M, f16>(mc, q, k, v, head_dim, scale, scores, partial)
     }
 }
 
@@ -224,6 +229,7 @@ pub(super) fn prefetch_row<T>(row: Option<&[T]>) {
 /// `V_TILE` dims x `R` heads held in registers across the block's `tb` rows.
 #[inline(always)]
 pub(super) fn accumulate_values<M: Madd, T: Elem, const R: usize>(
+    mc: M,
     w: &[f32],
     tb: usize,
     v: &[T],
@@ -241,11 +247,11 @@ pub(super) fn accumulate_values<M: Madd, T: Elem, const R: usize>(
             a.copy_from_slice(&partial[r * stride + 2 + d0..r * stride + 2 + d0 + V_TILE]);
         }
         for (t, v_row) in v.chunks_exact(head_dim).take(tb).enumerate() {
-            let x = T::tile16::<M>(&v_row[d0..d0 + V_TILE]);
+            let x = T::tile16(mc, &v_row[d0..d0 + V_TILE]);
             for (a, wr) in acc.iter_mut().zip(&ws) {
                 let wt = wr[t];
                 for j in 0..V_TILE {
-                    a[j] = M::madd(wt, x[j], a[j]);
+                    a[j] = mc.madd(wt, x[j], a[j]);
                 }
             }
         }
@@ -260,7 +266,7 @@ pub(super) fn accumulate_values<M: Madd, T: Elem, const R: usize>(
                 let p = &mut partial[r * stride + 2 + full..(r + 1) * stride];
                 let wt = w[r * tb + t];
                 for (y, x) in p.iter_mut().zip(&v_row[full..]) {
-                    *y = M::madd(wt, x.to_f32(), *y);
+                    *y = mc.madd(wt, x.to_f32(), *y);
                 }
             }
         }
@@ -384,7 +390,7 @@ impl AttentionPlan {
                 let p = part(s);
                 let w = (p[0] - m).exp();
                 l += w * p[1];
-                axpy::<BaselineMadd>(o, w, &p[2..]);
+                axpy(BASELINE, o, w, &p[2..]);
             }
             let inv = 1.0 / l;
             for x in o.iter_mut() {

@@ -6,8 +6,8 @@ use super::simd::{Isa, Madd};
 
 multiversion! {
     /// `dst[i] = src[i]` widened from f16.
-    pub(super) fn widen_f16<M>(src: &[f16], dst: &mut [f32]) {
-        widen_into::<M>(src, dst);
+    pub(super) fn widen_f16<M>(mc, src: &[f16], dst: &mut [f32]) {
+        widen_into(mc, src, dst);
     }
 }
 
@@ -22,7 +22,7 @@ pub(super) trait Elem: Copy + Send + Sync + 'static {
     fn from_f32(x: f32) -> Self;
     fn to_f32(self) -> f32;
     /// `src[..16]` as f32, inside a multiversioned body (f16: two `widen8`).
-    fn tile16<M: Madd>(src: &[Self]) -> [f32; 16];
+    fn tile16<M: Madd>(mc: M, src: &[Self]) -> [f32; 16];
     /// The same outside one (picks the copy for `isa`).
     fn widened<'a>(isa: Isa, src: &'a [Self], scratch: &'a mut [f32]) -> &'a [f32];
 }
@@ -38,7 +38,7 @@ impl Elem for f32 {
         self
     }
     #[inline(always)]
-    fn tile16<M: Madd>(src: &[f32]) -> [f32; 16] {
+    fn tile16<M: Madd>(_mc: M, src: &[f32]) -> [f32; 16] {
         src[..16].try_into().expect("16 values")
     }
     fn widened<'a>(_: Isa, src: &'a [f32], _: &'a mut [f32]) -> &'a [f32] {
@@ -57,9 +57,9 @@ impl Elem for f16 {
         f16::to_f32(self)
     }
     #[inline(always)]
-    fn tile16<M: Madd>(src: &[f16]) -> [f32; 16] {
-        let lo = M::widen8(src[..8].try_into().expect("8 halves"));
-        let hi = M::widen8(src[8..16].try_into().expect("8 halves"));
+    fn tile16<M: Madd>(mc: M, src: &[f16]) -> [f32; 16] {
+        let lo = mc.widen8(src[..8].try_into().expect("8 halves"));
+        let hi = mc.widen8(src[8..16].try_into().expect("8 halves"));
         std::array::from_fn(|j| if j < 8 { lo[j] } else { hi[j - 8] })
     }
     fn widened<'a>(isa: Isa, src: &'a [f16], scratch: &'a mut [f32]) -> &'a [f32] {
@@ -71,11 +71,11 @@ impl Elem for f16 {
 
 /// `dst[i] = src[i]` widened eight halves at a time through the copy's [`Madd::widen8`].
 #[inline(always)]
-pub(super) fn widen_into<M: Madd>(src: &[f16], dst: &mut [f32]) {
+pub(super) fn widen_into<M: Madd>(mc: M, src: &[f16], dst: &mut [f32]) {
     let mut s = src.chunks_exact(8);
     let mut d = dst.chunks_exact_mut(8);
     for (s, d) in (&mut s).zip(&mut d) {
-        d.copy_from_slice(&M::widen8(s.try_into().expect("chunks_exact")));
+        d.copy_from_slice(&mc.widen8(s.try_into().expect("chunks_exact")));
     }
     for (s, d) in s.remainder().iter().zip(d.into_remainder()) {
         *d = s.to_f32();

@@ -13,6 +13,7 @@ use super::simd::{Isa, Madd};
 /// are padded with repeats of the last row and their sums dropped.
 #[inline(always)]
 pub(super) fn gemv_body<M: Madd, T: Elem>(
+    mc: M,
     w: &[T],
     x: &[f32],
     residual: Option<&[f32]>,
@@ -25,7 +26,7 @@ pub(super) fn gemv_body<M: Madd, T: Elem>(
             let i = (4 * b + r).min(n - 1);
             &w[i * k..(i + 1) * k]
         };
-        let d = dot4_mixed::<M, T, f32>([row(0), row(1), row(2), row(3)], x);
+        let d = dot4_mixed::<M, T, f32>(mc, [row(0), row(1), row(2), row(3)], x);
         for (r, d) in d.into_iter().enumerate().take(n - 4 * b) {
             y[4 * b + r] = d + residual.map_or(0.0, |res| res[4 * b + r]);
         }
@@ -35,7 +36,13 @@ pub(super) fn gemv_body<M: Madd, T: Elem>(
 /// `act[i] = silu(W_gate[i] . x) * (W_up[i] . x)` for the rows of `act`, two rows (four weight
 /// streams) at a time, a last odd row paired with itself and its repeat dropped.
 #[inline(always)]
-pub(super) fn gate_up_body<M: Madd, T: Elem>(w_gate: &[T], w_up: &[T], x: &[f32], act: &mut [f32]) {
+pub(super) fn gate_up_body<M: Madd, T: Elem>(
+    mc: M,
+    w_gate: &[T],
+    w_up: &[T],
+    x: &[f32],
+    act: &mut [f32],
+) {
     let k = x.len();
     let n = act.len();
     for p in 0..n.div_ceil(2) {
@@ -44,6 +51,7 @@ pub(super) fn gate_up_body<M: Madd, T: Elem>(w_gate: &[T], w_up: &[T], x: &[f32]
             i * k..(i + 1) * k
         };
         let d = dot4_mixed::<M, T, f32>(
+            mc,
             [
                 &w_gate[rows(0)],
                 &w_gate[rows(1)],
@@ -61,29 +69,41 @@ pub(super) fn gate_up_body<M: Madd, T: Elem>(w_gate: &[T], w_up: &[T], x: &[f32]
 
 multiversion! {
     /// [`gemv_body`] with f32 weights.
-    pub(super) fn gemv_rows<M>(w: &[f32], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
-        gemv_body::<M, f32>(w, x, residual, y)
+    pub(super) fn gemv_rows<M>(mc, w: &[f32], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
+        gemv_body::<M, f32>(mc, w, x, residual, y)
     }
 }
 
 multiversion! {
     /// [`gemv_body`] with f16 weights.
-    pub(super) fn gemv_rows_f16<M>(w: &[f16], x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
-        gemv_body::<M, f16>(w, x, residual, y)
+    pub(super) fn gemv_rows_f16<M>(
+        mc,
+        w: &[f16],
+        x: &[f32],
+        residual: Option<&[f32]>,
+        y: &mut [f32],
+    ) {
+        gemv_body::<M, f16>(mc, w, x, residual, y)
     }
 }
 
 multiversion! {
     /// [`gate_up_body`] with f32 weights.
-    pub(super) fn gate_up_rows<M>(w_gate: &[f32], w_up: &[f32], x: &[f32], act: &mut [f32]) {
-        gate_up_body::<M, f32>(w_gate, w_up, x, act)
+    pub(super) fn gate_up_rows<M>(mc, w_gate: &[f32], w_up: &[f32], x: &[f32], act: &mut [f32]) {
+        gate_up_body::<M, f32>(mc, w_gate, w_up, x, act)
     }
 }
 
 multiversion! {
     /// [`gate_up_body`] with f16 weights.
-    pub(super) fn gate_up_rows_f16<M>(w_gate: &[f16], w_up: &[f16], x: &[f32], act: &mut [f32]) {
-        gate_up_body::<M, f16>(w_gate, w_up, x, act)
+    pub(super) fn gate_up_rows_f16<M>(
+        mc,
+        w_gate: &[f16],
+        w_up: &[f16],
+        x: &[f32],
+        act: &mut [f32],
+    ) {
+        gate_up_body::<M, f16>(mc, w_gate, w_up, x, act)
     }
 }
 

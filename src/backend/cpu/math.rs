@@ -10,7 +10,7 @@ use crate::workload::RMSNORM_EPS;
 pub(super) const LANES: usize = 32;
 
 #[inline(always)]
-pub(super) fn dot<M: Madd>(a: &[f32], b: &[f32]) -> f32 {
+pub(super) fn dot<M: Madd>(mc: M, a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [0.0f32; LANES];
@@ -18,12 +18,12 @@ pub(super) fn dot<M: Madd>(a: &[f32], b: &[f32]) -> f32 {
     let mut cb = b.chunks_exact(LANES);
     for (x, y) in (&mut ca).zip(&mut cb) {
         for j in 0..LANES {
-            acc[j] = M::madd(x[j], y[j], acc[j]);
+            acc[j] = mc.madd(x[j], y[j], acc[j]);
         }
     }
     let mut tail = 0.0f32;
     for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        tail = M::madd(*x, *y, tail);
+        tail = mc.madd(*x, *y, tail);
     }
     hsum(&acc) + tail
 }
@@ -32,28 +32,28 @@ pub(super) fn dot<M: Madd>(a: &[f32], b: &[f32]) -> f32 {
 /// stored as f32 or f16 (f16 widened 16 values at a time, in registers): weight rows with an
 /// f32 input (GEMV), or f32 query rows with a cached key (attention).
 #[inline(always)]
-pub(super) fn dot4_mixed<M: Madd, R: Elem, X: Elem>(rows: [&[R]; 4], x: &[X]) -> [f32; 4] {
+pub(super) fn dot4_mixed<M: Madd, R: Elem, X: Elem>(mc: M, rows: [&[R]; 4], x: &[X]) -> [f32; 4] {
     const W: usize = 16;
     let k = x.len();
     let rows = rows.map(|r| &r[..k]);
     let mut acc = [[0.0f32; W]; 4];
     let full = k / W * W;
     for c in (0..full).step_by(W) {
-        let xs = X::tile16::<M>(&x[c..c + W]);
+        let xs = X::tile16(mc, &x[c..c + W]);
         for (a, row) in acc.iter_mut().zip(&rows) {
-            let w = R::tile16::<M>(&row[c..c + W]);
+            let w = R::tile16(mc, &row[c..c + W]);
             for j in 0..W {
-                a[j] = M::madd(w[j], xs[j], a[j]);
+                a[j] = mc.madd(w[j], xs[j], a[j]);
             }
         }
     }
-    let sums = M::hsum4x16([&acc[0], &acc[1], &acc[2], &acc[3]]);
+    let sums = mc.hsum4x16([&acc[0], &acc[1], &acc[2], &acc[3]]);
     let mut out = [0.0f32; 4];
     for (o, (s, row)) in out.iter_mut().zip(sums.iter().zip(&rows)) {
         *o = row[full..]
             .iter()
             .zip(&x[full..])
-            .fold(*s, |t, (a, b)| M::madd(a.to_f32(), b.to_f32(), t));
+            .fold(*s, |t, (a, b)| mc.madd(a.to_f32(), b.to_f32(), t));
     }
     out
 }
@@ -73,8 +73,8 @@ pub(super) fn hsum(acc: &[f32; LANES]) -> f32 {
 }
 
 #[inline(always)]
-pub(super) fn sum_squares<M: Madd>(x: &[f32]) -> f32 {
-    dot::<M>(x, x)
+pub(super) fn sum_squares<M: Madd>(mc: M, x: &[f32]) -> f32 {
+    dot(mc, x, x)
 }
 
 #[inline(always)]
@@ -95,9 +95,9 @@ pub(super) fn max_of(x: &[f32]) -> f32 {
 
 /// `y += a * x`.
 #[inline(always)]
-pub(super) fn axpy<M: Madd>(y: &mut [f32], a: f32, x: &[f32]) {
+pub(super) fn axpy<M: Madd>(mc: M, y: &mut [f32], a: f32, x: &[f32]) {
     for (y, x) in y.iter_mut().zip(x) {
-        *y = M::madd(a, *x, *y);
+        *y = mc.madd(a, *x, *y);
     }
 }
 
@@ -107,19 +107,19 @@ pub(super) const EXP_BLOCK: usize = 32;
 
 /// `x[i] = exp(x[i] - shift)`, returning the sum of the results.
 #[inline(always)]
-pub(super) fn exp_shifted_sum<M: Madd>(x: &mut [f32], shift: f32) -> f32 {
+pub(super) fn exp_shifted_sum<M: Madd>(mc: M, x: &mut [f32], shift: f32) -> f32 {
     let mut acc = [0.0f32; 8];
     let mut c = x.chunks_exact_mut(EXP_BLOCK);
     for v in &mut c {
         let block: &mut [f32; EXP_BLOCK] = v.try_into().expect("chunks_exact");
-        *block = exp_block::<M, EXP_BLOCK>(block, shift);
+        *block = exp_block::<M, EXP_BLOCK>(mc, block, shift);
         for j in 0..EXP_BLOCK {
             acc[j % 8] += block[j];
         }
     }
     let mut tail = 0.0f32;
     for v in c.into_remainder() {
-        *v = exp_approx::<M>(*v - shift);
+        *v = exp_approx(mc, *v - shift);
         tail += *v;
     }
     acc.iter().sum::<f32>() + tail
@@ -127,12 +127,12 @@ pub(super) fn exp_shifted_sum<M: Madd>(x: &mut [f32], shift: f32) -> f32 {
 
 /// `y[i] = exp(x[i] - shift)`, returning the sum of the results.
 #[inline(always)]
-pub(super) fn exp_shifted_sum_into<M: Madd>(x: &[f32], y: &mut [f32], shift: f32) -> f32 {
+pub(super) fn exp_shifted_sum_into<M: Madd>(mc: M, x: &[f32], y: &mut [f32], shift: f32) -> f32 {
     let mut acc = [0.0f32; 8];
     let mut cy = y.chunks_exact_mut(EXP_BLOCK);
     let mut cx = x.chunks_exact(EXP_BLOCK);
     for (y, x) in (&mut cy).zip(&mut cx) {
-        let e = exp_block::<M, EXP_BLOCK>(x.try_into().expect("chunks_exact"), shift);
+        let e = exp_block::<M, EXP_BLOCK>(mc, x.try_into().expect("chunks_exact"), shift);
         y.copy_from_slice(&e);
         for j in 0..EXP_BLOCK {
             acc[j % 8] += e[j];
@@ -140,7 +140,7 @@ pub(super) fn exp_shifted_sum_into<M: Madd>(x: &[f32], y: &mut [f32], shift: f32
     }
     let mut tail = 0.0f32;
     for (y, x) in cy.into_remainder().iter_mut().zip(cx.remainder()) {
-        *y = exp_approx::<M>(*x - shift);
+        *y = exp_approx(mc, *x - shift);
         tail += *y;
     }
     acc.iter().sum::<f32>() + tail
@@ -148,8 +148,8 @@ pub(super) fn exp_shifted_sum_into<M: Madd>(x: &[f32], y: &mut [f32], shift: f32
 
 /// e^x to about 2 ulp; see [`exp_block`].
 #[inline(always)]
-pub(super) fn exp_approx<M: Madd>(x: f32) -> f32 {
-    exp_block::<M, 1>(&[x], 0.0)[0]
+pub(super) fn exp_approx<M: Madd>(mc: M, x: f32) -> f32 {
+    exp_block::<M, 1>(mc, &[x], 0.0)[0]
 }
 
 /// `e^(x[j] - shift)` to about 2 ulp for arguments in [-87, 88] (clamped outside), branch-free
@@ -159,7 +159,7 @@ pub(super) fn exp_approx<M: Madd>(x: f32) -> f32 {
 /// costs < 2e-38. Written stage by stage over the block so each stage is a few independent
 /// vector instructions.
 #[inline(always)]
-pub(super) fn exp_block<M: Madd, const B: usize>(x: &[f32; B], shift: f32) -> [f32; B] {
+pub(super) fn exp_block<M: Madd, const B: usize>(mc: M, x: &[f32; B], shift: f32) -> [f32; B] {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     // 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits.
     const ROUND: f32 = 12_582_912.0;
@@ -171,22 +171,22 @@ pub(super) fn exp_block<M: Madd, const B: usize>(x: &[f32; B], shift: f32) -> [f
     }
     let mut t = [0.0f32; B];
     for j in 0..B {
-        t[j] = M::madd(v[j], LOG2E, ROUND);
+        t[j] = mc.madd(v[j], LOG2E, ROUND);
     }
     let mut r = [0.0f32; B];
     for j in 0..B {
         let n = t[j] - ROUND;
-        r[j] = M::madd(n, -LN2_LO, M::madd(n, -LN2_HI, v[j]));
+        r[j] = mc.madd(n, -LN2_LO, mc.madd(n, -LN2_HI, v[j]));
     }
     let mut e = [0.0f32; B];
     for j in 0..B {
         let (r1, r2) = (r[j], r[j] * r[j]);
         let r4 = r2 * r2;
-        let a = M::madd(1.666_666_5e-1, r1, 0.5);
-        let b = M::madd(8.333_452e-3, r1, 4.166_579_6e-2);
-        let c = M::madd(1.987_569_1e-4, r1, 1.398_199_9e-3);
-        let p = M::madd(r4, c, M::madd(r2, b, a));
-        e[j] = M::madd(p, r2, r1) + 1.0;
+        let a = mc.madd(1.666_666_5e-1, r1, 0.5);
+        let b = mc.madd(8.333_452e-3, r1, 4.166_579_6e-2);
+        let c = mc.madd(1.987_569_1e-4, r1, 1.398_199_9e-3);
+        let p = mc.madd(r4, c, mc.madd(r2, b, a));
+        e[j] = mc.madd(p, r2, r1) + 1.0;
     }
     for j in 0..B {
         let n = t[j].to_bits().wrapping_sub(ROUND.to_bits()) as i32;
@@ -202,8 +202,8 @@ pub(super) fn silu(x: f32) -> f32 {
 
 /// `y = x / sqrt(mean(x^2) + eps) * g`.
 #[inline(always)]
-pub(super) fn rmsnorm_row<M: Madd>(x: &[f32], g: &[f32], y: &mut [f32]) {
-    let inv = 1.0 / (sum_squares::<M>(x) / x.len() as f32 + RMSNORM_EPS).sqrt();
+pub(super) fn rmsnorm_row<M: Madd>(mc: M, x: &[f32], g: &[f32], y: &mut [f32]) {
+    let inv = 1.0 / (sum_squares(mc, x) / x.len() as f32 + RMSNORM_EPS).sqrt();
     for ((y, x), g) in y.iter_mut().zip(x).zip(g) {
         *y = x * inv * g;
     }

@@ -5,10 +5,10 @@ use super::math::{exp_shifted_sum_into, max_of, rmsnorm_row};
 
 multiversion! {
     /// Numerically stable softmax of each `cols`-wide row of `x` into `y`.
-    pub(super) fn softmax_rows<M>(x: &[f32], y: &mut [f32], cols: usize) {
+    pub(super) fn softmax_rows<M>(mc, x: &[f32], y: &mut [f32], cols: usize) {
         for (x, y) in x.chunks_exact(cols).zip(y.chunks_exact_mut(cols)) {
             let m = max_of(x);
-            let inv = 1.0 / exp_shifted_sum_into::<M>(x, y, m);
+            let inv = 1.0 / exp_shifted_sum_into(mc, x, y, m);
             for v in y.iter_mut() {
                 *v *= inv;
             }
@@ -18,10 +18,10 @@ multiversion! {
 
 multiversion! {
     /// RMSNorm of each `g.len()`-wide row of `x` into `y`.
-    pub(super) fn rmsnorm_rows<M>(x: &[f32], g: &[f32], y: &mut [f32]) {
+    pub(super) fn rmsnorm_rows<M>(mc, x: &[f32], g: &[f32], y: &mut [f32]) {
         let cols = g.len();
         for (x, y) in x.chunks_exact(cols).zip(y.chunks_exact_mut(cols)) {
-            rmsnorm_row::<M>(x, g, y);
+            rmsnorm_row(mc, x, g, y);
         }
     }
 }

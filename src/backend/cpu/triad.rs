@@ -5,9 +5,9 @@ use crate::reference::TRIAD_SCALAR;
 
 multiversion! {
     /// `a = b + s * c`.
-    pub(super) fn triad<M>(a: &mut [f32], b: &[f32], c: &[f32], s: f32) {
+    pub(super) fn triad<M>(mc, a: &mut [f32], b: &[f32], c: &[f32], s: f32) {
         for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
-            *a = M::madd(s, *c, *b);
+            *a = mc.madd(s, *c, *b);
         }
     }
 }

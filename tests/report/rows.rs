@@ -1,0 +1,157 @@
+//! report: failed rows, software adapters, units, and hostile names in every format.
+
+use super::*;
+
+#[test]
+fn failed_results_show_failed_and_never_a_number() {
+    let md = render(&["machine_a.json"], ReportFormat::Md, false);
+    let gemv = md
+        .lines()
+        .find(|l| l.starts_with("| gemv k=4096 n=4096 f32 |"))
+        .unwrap();
+    let cells: Vec<&str> = gemv.split(" | ").collect();
+    // workload, cpu, gpu0 (the failed one).
+    assert!(cells[2].starts_with("**FAILED**"), "{gemv}");
+    assert!(md.contains("## Failed workloads"));
+    assert!(md.contains("verification failed: max abs error 1.000e-1"));
+
+    let csv = render(&["machine_a.json"], ReportFormat::Csv, false);
+    let records = parse_csv(&csv);
+    let header = &records[0];
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let failed: Vec<&Vec<String>> = records
+        .iter()
+        .filter(|r| r[col("status")] == "FAILED")
+        .collect();
+    assert_eq!(failed.len(), 1);
+    for field in ["throughput", "p50_ns", "p99_ns", "gflops", "gbps"] {
+        assert_eq!(failed[0][col(field)], "", "{field} of a failed row");
+    }
+
+    let json: Value =
+        serde_json::from_str(&render(&["machine_a.json"], ReportFormat::Json, false)).unwrap();
+    let failed: Vec<&Value> = json["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["results"].as_array().unwrap())
+        .filter(|r| r["status"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0]["throughput"].is_null());
+    assert!(failed[0]["row"].get("gbps").is_none());
+
+    let bmf: Value =
+        serde_json::from_str(&render(&["machine_a.json"], ReportFormat::Bmf, false)).unwrap();
+    assert!(
+        bmf.get("gemv k=4096 n=4096 f32 @ fixture-host-a/gpu0")
+            .is_none()
+    );
+    assert!(
+        bmf.get("gemv k=4096 n=4096 f32 @ fixture-host-a/cpu")
+            .is_some()
+    );
+    let gab: Value =
+        serde_json::from_str(&render(&["machine_a.json"], ReportFormat::Gab, false)).unwrap();
+    assert!(
+        gab.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["name"] != "gemv k=4096 n=4096 f32 @ fixture-host-a/gpu0")
+    );
+}
+
+#[test]
+fn software_adapters_are_labelled_in_every_table() {
+    let md = render(&["machine_a.json"], ReportFormat::Md, false);
+    assert!(
+        md.contains(
+            "| workload | fixture-host-a/cpu<br>Fixture CPU 8-core @ 3.0 GHz | fixture-host-a/gpu0<br>llvmpipe (LLVM 19.1.7, 256 bits)<br>(software adapter) |"
+        )
+    );
+    assert!(md.contains("gpu (cpu)<br>**software adapter**"));
+    let csv = render(&["machine_a.json"], ReportFormat::Csv, false);
+    assert!(
+        csv.lines()
+            .filter(|l| l.contains("fixture-host-a/gpu0"))
+            .all(|l| l.contains(",true,"))
+    );
+}
+
+#[test]
+fn throughput_uses_the_meaningful_unit_per_kernel() {
+    let md = render(&["machine_a.json"], ReportFormat::Md, false);
+    let unit_of = |prefix: &str| -> String {
+        let line = md.lines().find(|l| l.starts_with(prefix)).unwrap();
+        line.split(" | ").nth(1).unwrap().to_string()
+    };
+    assert!(unit_of("| gemm ").contains("GFLOP/s"));
+    assert!(unit_of("| gemv ").contains("GB/s"));
+    assert!(unit_of("| stream_triad ").contains("GB/s"));
+    assert!(unit_of("| decode_attention ").contains("GB/s"));
+    assert!(unit_of("| decode_step ").contains("tokens/s"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Escaping: strings from results files must render as text and keep tables intact.
+
+#[test]
+fn hostile_names_keep_the_markdown_table_intact() {
+    let md = render(&["hostile.json"], ReportFormat::Md, false);
+    assert!(!md.contains("<script>"), "raw script tag in:\n{md}");
+    assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(md.contains("a\\|b,\"c\""));
+    // Every line of a table has as many unescaped pipes as its header.
+    let mut expected = None;
+    for line in md.lines() {
+        if line.starts_with('|') {
+            let n = unescaped_pipes(line);
+            match expected {
+                None => expected = Some(n),
+                Some(e) => assert_eq!(n, e, "row breaks its table: {line}"),
+            }
+        } else {
+            expected = None;
+        }
+    }
+}
+
+#[test]
+fn hostile_names_keep_the_csv_columns_intact() {
+    let csv = render(&["hostile.json"], ReportFormat::Csv, false);
+    let records = parse_csv(&csv);
+    assert!(records.len() >= 3);
+    for r in &records {
+        assert_eq!(r.len(), records[0].len(), "record {r:?}");
+    }
+    let names: Vec<&str> = records.iter().map(|r| r[5].as_str()).collect();
+    assert!(names.contains(&"<script>alert(1)</script>"));
+    assert!(names.contains(&"a|b,\"c\""));
+    // A formula-looking driver string is shown as text by spreadsheets.
+    assert!(records.iter().any(|r| r[10].starts_with("'=")));
+}
+
+#[test]
+fn hostile_names_render_as_text_in_html() {
+    let html = render(&["hostile.json"], ReportFormat::Html, false);
+    assert!(
+        !html.to_lowercase().contains("<script"),
+        "script tag in HTML"
+    );
+    assert!(!html.contains("<img"), "img tag in HTML");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("a|b,&quot;c&quot;"));
+    // The tables stay tables: as many opened rows as closed ones.
+    assert_eq!(html.matches("<tr>").count(), html.matches("</tr>").count());
+    assert_eq!(html.matches("<td").count(), html.matches("</td>").count());
+}
+
+#[test]
+fn hostile_names_are_plain_strings_in_json_formats() {
+    for format in [ReportFormat::Json, ReportFormat::Bmf, ReportFormat::Gab] {
+        let text = render(&["hostile.json"], format, false);
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert!(text.contains("alert(1)"), "{format:?}");
+        assert!(!v.is_null());
+    }
+}
