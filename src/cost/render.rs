@@ -5,12 +5,14 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
+use crate::render;
+
 use super::dataset::Case;
 use super::pricing::{Price, Pricing};
 use super::validate::{Validation, factor};
 use super::{CostFormat, CostReport, CostRow, Scenario};
 
-/// A rectangular table of strings, rendered in any of the text formats.
+/// A rectangular table of strings, printed through the shared renderer in any text format.
 struct Table {
     headers: Vec<&'static str>,
     /// Columns aligned right in the terminal and Markdown (numbers).
@@ -19,84 +21,33 @@ struct Table {
 }
 
 impl Table {
-    fn text(&self) -> String {
-        let widths: Vec<usize> = (0..self.headers.len())
-            .map(|c| {
-                self.rows
-                    .iter()
-                    .map(|r| r[c].chars().count())
-                    .chain([self.headers[c].chars().count()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |cells: Vec<&str>| {
-            let parts: Vec<String> = cells
-                .iter()
-                .enumerate()
-                .map(|(c, s)| {
-                    if self.numeric[c] {
-                        format!("{s:>w$}", w = widths[c])
-                    } else {
-                        format!("{s:<w$}", w = widths[c])
-                    }
-                })
-                .collect();
-            parts.join("  ").trim_end().to_string() + "\n"
-        };
-        let mut s = line(self.headers.clone());
-        let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-        s.push_str(&line(rule.iter().map(String::as_str).collect()));
+    fn shared(&self) -> render::Table {
+        let numeric = self
+            .numeric
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n)
+            .map(|(i, _)| i);
+        // The first column names the row (an instance, a case id): long ones stay on one line.
+        let mut t = render::Table::new(self.headers.iter().copied())
+            .numeric(numeric)
+            .max_width(0, 80);
         for r in &self.rows {
-            s.push_str(&line(r.iter().map(String::as_str).collect()));
+            t.push(r.iter().map(String::as_str));
         }
-        s
+        t
+    }
+
+    fn text(&self) -> String {
+        self.shared().to_text()
     }
 
     fn markdown(&self) -> String {
-        let esc = |s: &str| s.replace('|', "\\|");
-        let mut s = format!(
-            "| {} |\n",
-            self.headers
-                .iter()
-                .map(|h| esc(h))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        );
-        let align: Vec<&str> = self
-            .numeric
-            .iter()
-            .map(|n| if *n { "---:" } else { "---" })
-            .collect();
-        s.push_str(&format!("|{}|\n", align.join("|")));
-        for r in &self.rows {
-            s.push_str(&format!(
-                "| {} |\n",
-                r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
-            ));
-        }
-        s
+        self.shared().to_markdown()
     }
 
     fn csv(&self) -> String {
-        let field = |s: &str| {
-            if s.contains([',', '"', '\n']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_string()
-            }
-        };
-        let mut s = self
-            .headers
-            .iter()
-            .map(|h| field(h))
-            .collect::<Vec<_>>()
-            .join(",")
-            + "\n";
-        for r in &self.rows {
-            s.push_str(&(r.iter().map(|c| field(c)).collect::<Vec<_>>().join(",") + "\n"));
-        }
-        s
+        render::csv::to_string(&self.headers, &self.rows)
     }
 }
 

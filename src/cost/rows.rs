@@ -187,7 +187,11 @@ pub fn measured_row(
 ) -> CostRow {
     let (usd, price_source, price_date) =
         match (price_per_hour, pricing.local_price(&dev.device_name)) {
-            (Some(p), _) => (Some(p), "--price-per-hour".to_string(), "given".to_string()),
+            (Some(p), _) => (
+                Some(p),
+                "given with --price-per-hour".to_string(),
+                "given".to_string(),
+            ),
             (None, Some(l)) => (
                 Some(l.usd_per_hour),
                 l.price_source.clone(),
