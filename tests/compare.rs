@@ -673,6 +673,7 @@ fn fixture_row(
         },
         histogram: accelbench::results::histogram::encode(&samples).unwrap(),
         error: None,
+        extra: Default::default(),
     }
 }
 

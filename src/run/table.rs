@@ -36,7 +36,7 @@ pub fn write_table(run: &RunResults, out: &mut dyn Write) -> Result<()> {
         let pct = |p: Option<f64>| p.map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into());
         let mut extra = String::new();
         if let Some(t) = r.tokens_per_s {
-            extra = format!(" ({t:.2} tok/s full model)");
+            extra = format!(" ({t:.2} tok/s, whole model, measured)");
         }
         writeln!(
             out,
