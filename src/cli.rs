@@ -66,9 +66,13 @@ pub struct RunArgs {
     /// Stop sampling when the 95% CI of the median is narrower than this fraction of it.
     #[arg(long, default_value_t = 0.02, value_name = "FRACTION")]
     pub target_ci: f64,
-    /// Model preset for the decode_step workloads (overrides the suite's).
+    /// Model preset for the decode_step and decode_token workloads (overrides the suite's;
+    /// `tiny` is a three-layer test model).
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
+    /// Only run workloads of this dtype.
+    #[arg(long, value_enum, value_name = "f32|f16")]
+    pub dtype: Option<crate::workload::Dtype>,
     /// Results file to write (default: results/<host>-<timestamp>.json).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,

@@ -73,6 +73,7 @@ fn dispatch(command: Command, stdout: &mut dyn Write) -> anyhow::Result<ExitCode
                 max_time_per_workload_s: a.max_time_per_workload,
                 target_rel_ci: a.target_ci,
                 model: a.model,
+                dtype: a.dtype,
                 out: a.out,
                 force: a.force,
                 json: a.json,

@@ -63,6 +63,19 @@ impl ModelShape {
             .map(Preset::to_shape)
     }
 
+    /// A tiny model with odd sizes (not a preset: no cost tables list it): what the whole-model
+    /// decode is verified at against the reference before a real model is timed, and what
+    /// `run --model tiny` measures. Three layers, hidden 30, ffn 51, 4 query and 2 KV heads of
+    /// 6, vocabulary 97.
+    pub fn tiny() -> ModelShape {
+        ModelShape::preset(TINY, 3, 30, 4, 2, 6, 51, 97, false).to_shape()
+    }
+
+    /// A preset by name, or the [`Self::tiny`] model for `tiny` (what `run --model` accepts).
+    pub fn for_run(name: &str) -> Option<ModelShape> {
+        Self::by_name(name).or_else(|| name.eq_ignore_ascii_case(TINY).then(Self::tiny))
+    }
+
     /// Names of all presets, for error messages.
     pub fn preset_names() -> Vec<&'static str> {
         PRESETS.iter().map(|p| p.name).collect()
@@ -340,6 +353,9 @@ impl From<[u64; 5]> for StepWork {
         }
     }
 }
+
+/// Name of [`ModelShape::tiny`].
+const TINY: &str = "tiny";
 
 struct Preset {
     name: &'static str,

@@ -32,6 +32,10 @@ pub const TRIAD_SCALAR: f32 = 3.0;
 ///   mlp_norm (hidden), w_gate (ffn*hidden), w_up (ffn*hidden), w_down (hidden*ffn)]`.
 ///   Weight matrices are row-major with one row per output. The step writes the new token's
 ///   K and V at cache position `context - 1` and attends over all `context` positions.
+/// - decode_token: `[x (hidden), final_norm (hidden)]` only. The weights (gigabytes at real
+///   model sizes) are generated where they are stored, one matrix at a time, by
+///   [`token_layer`] (each layer's buffers in decode_step's order, from `attn_norm` on) and
+///   [`lm_head`] (`vocab*hidden`, row-major, one row per token).
 pub fn inputs(w: &Workload) -> Inputs {
     let mut rng = SplitMix64::new(0x5eed_ab1e ^ w.flops());
     let mut gen_buf = |len: u64, scale: f32| -> Vec<f32> {
@@ -54,6 +58,9 @@ pub fn inputs(w: &Workload) -> Inputs {
             ]
         }
         Kernel::StreamTriad { n } => vec![gen_buf(*n, 1.0), gen_buf(*n, 1.0)],
+        Kernel::DecodeToken { model, .. } => {
+            vec![gen_buf(model.hidden, 1.0), gen_buf(model.hidden, 1.0)]
+        }
         Kernel::DecodeStep { model, context } => {
             let h = model.hidden;
             let kv = model.kv_heads * context * model.head_dim;
@@ -73,6 +80,53 @@ pub fn inputs(w: &Workload) -> Inputs {
         }
     };
     Inputs { buffers }
+}
+
+/// Seed of one generated part of a decode_token model (`part` 0 is the LM head, `l + 1` layer `l`).
+fn token_seed(w: &Workload, part: u64) -> u64 {
+    0x70ce_2d5e_ed00_0000 ^ w.flops() ^ part.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+fn generated(seed: u64, len: u64, scale: f32, dtype: Dtype) -> Vec<f32> {
+    let mut rng = SplitMix64::new(seed);
+    let mut v: Vec<f32> = (0..len).map(|_| rng.uniform() * scale).collect();
+    round_to_dtype(&mut v, dtype);
+    v
+}
+
+/// Layer `layer`'s buffers of a decode_token workload, in decode_step's order without `x`:
+/// `[attn_norm, w_qkv, k_cache, v_cache, w_o, mlp_norm, w_gate, w_up, w_down]`, rounded to
+/// the workload's dtype. Deterministic: backends and the reference build the same model.
+pub fn token_layer(w: &Workload, layer: u64) -> Vec<Vec<f32>> {
+    let Kernel::DecodeToken { model, context } = &w.kernel else {
+        return Vec::new();
+    };
+    let (h, d) = (model.hidden, w.dtype);
+    let kv = model.kv_heads * context * model.head_dim;
+    let attn_width = model.q_heads * model.head_dim;
+    let inv_sqrt = |k: u64| 1.0 / (k as f32).sqrt();
+    let base = token_seed(w, layer + 1);
+    let part = |i: u64, len: u64, scale: f32| generated(base ^ (i << 56), len, scale, d);
+    vec![
+        part(1, h, 1.0),
+        part(2, model.qkv_width() * h, inv_sqrt(h)),
+        part(3, kv, 1.0),
+        part(4, kv, 1.0),
+        part(5, h * attn_width, inv_sqrt(attn_width)),
+        part(6, h, 1.0),
+        part(7, model.ffn * h, inv_sqrt(h)),
+        part(8, model.ffn * h, inv_sqrt(h)),
+        part(9, h * model.ffn, inv_sqrt(model.ffn)),
+    ]
+}
+
+/// The LM head of a decode_token workload (`vocab*hidden`), rounded to its dtype.
+pub fn lm_head(w: &Workload) -> Vec<f32> {
+    let Kernel::DecodeToken { model, .. } = &w.kernel else {
+        return Vec::new();
+    };
+    let scale = 1.0 / (model.hidden as f32).sqrt();
+    generated(token_seed(w, 0), model.vocab * model.hidden, scale, w.dtype)
 }
 
 /// Round values in place to the nearest value representable in `dtype`.
@@ -114,6 +168,8 @@ pub fn output_len(w: &Workload) -> usize {
         Kernel::DecodeAttention(a) => a.q_heads * a.head_dim,
         Kernel::StreamTriad { n } => *n,
         Kernel::DecodeStep { model, .. } => model.hidden,
+        // The logits, then the argmax as a number.
+        Kernel::DecodeToken { model, .. } => model.vocab + 1,
     };
     n as usize
 }
@@ -137,6 +193,10 @@ pub fn relative_tolerance(w: &Workload) -> f64 {
         Kernel::DecodeAttention(a) => a.context.max(a.head_dim),
         Kernel::StreamTriad { .. } => 1,
         Kernel::DecodeStep { model, context } => model.hidden.max(model.ffn).max(*context),
+        // Every layer adds its rounding to the hidden state the next one reads.
+        Kernel::DecodeToken { model, context } => {
+            model.hidden.max(model.ffn).max(*context) * (model.layers + 1)
+        }
     };
     base * (reduction as f64 / 256.0).sqrt().max(1.0)
 }
@@ -161,6 +221,23 @@ pub fn check(w: &Workload, inputs: &Inputs, output: &[f32]) -> Verified {
         };
     }
     let mut max_abs_err = 0.0f64;
+    if let Kernel::DecodeToken { model, .. } = &w.kernel {
+        // The argmax (last entry) must pick a logit within the tolerance of the largest one:
+        // a near-tie may go either way.
+        let vocab = model.vocab as usize;
+        let best = expected[..vocab]
+            .iter()
+            .fold(f64::NEG_INFINITY, |m, &(_, v)| m.max(v));
+        let picked = output[vocab];
+        let ok = picked.is_finite()
+            && picked >= 0.0
+            && picked.fract() == 0.0
+            && (picked as usize) < vocab
+            && expected[picked as usize].1 >= best - tolerance;
+        if !ok {
+            max_abs_err = f64::INFINITY;
+        }
+    }
     for &(i, want) in &expected {
         let got = output[i];
         let err = if got.is_finite() {
@@ -307,7 +384,33 @@ fn expected_entries_all(w: &Workload, b: &[Vec<f32>]) -> Vec<(usize, f64)> {
                 .collect(),
         ),
         Kernel::DecodeStep { model, context } => indexed(decode_step(model, *context, b)),
+        // Logits only: `check` judges the argmax entry against them.
+        Kernel::DecodeToken { .. } => indexed(decode_token(w, b)),
     }
+}
+
+/// The whole model for one token, as documented on [`Kernel::DecodeToken`]: the logits.
+/// The hidden state is rounded to f32 between layers, as backends keep it.
+fn decode_token(w: &Workload, b: &[Vec<f32>]) -> Vec<f64> {
+    let Kernel::DecodeToken { model, context } = &w.kernel else {
+        return Vec::new();
+    };
+    let mut x = b[0].clone();
+    for layer in 0..model.layers {
+        let mut bufs = vec![x];
+        bufs.extend(token_layer(w, layer));
+        x = decode_step(model, *context, &bufs)
+            .into_iter()
+            .map(|v| v as f32)
+            .collect();
+    }
+    let xn = rmsnorm(&widen(&x), &b[1]);
+    gemv(
+        &lm_head(w),
+        &xn,
+        model.vocab as usize,
+        model.hidden as usize,
+    )
 }
 
 /// One decode layer, exactly as documented on [`Kernel::DecodeStep`] and [`inputs`].

@@ -58,6 +58,10 @@ fn decode_step(model: &str, context: u64, dtype: Dtype) -> Workload {
     let model = ModelShape::by_name(model).expect("suite names a known preset");
     Workload::new(Kernel::DecodeStep { model, context }, dtype)
 }
+fn decode_token(model: &str, context: u64, dtype: Dtype) -> Workload {
+    let model = ModelShape::by_name(model).expect("suite names a known preset");
+    Workload::new(Kernel::DecodeToken { model, context }, dtype)
+}
 fn f32k(kernel: Kernel) -> Workload {
     Workload::new(kernel, Dtype::F32)
 }
@@ -87,6 +91,9 @@ pub fn by_name(name: &str) -> Result<Suite> {
                 decode_step("llama-3.2-1b", 1024, F32),
                 // f16 weights and KV cache, as served: half the bytes per token.
                 decode_step("llama-3.2-1b", 1024, F16),
+                // The whole model for one token: tokens/s measured, not multiplied.
+                decode_token("llama-3.2-1b", 1024, F32),
+                decode_token("llama-3.2-1b", 1024, F16),
             ],
         },
         "standard" | "full" => {
@@ -130,6 +137,10 @@ pub fn by_name(name: &str) -> Result<Suite> {
                 decode_step("llama-3.2-1b", 1024, F32),
                 decode_step("llama-3.1-8b", 1024, F32),
                 decode_step("llama-3.1-8b", 1024, F16),
+                decode_token("llama-3.2-1b", 1024, F32),
+                decode_token("llama-3.2-1b", 1024, F16),
+                // About 16 GiB: skipped with a note where memory does not allow it.
+                decode_token("llama-3.1-8b", 1024, F16),
             ];
             if name == "full" {
                 w.extend([

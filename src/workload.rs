@@ -14,7 +14,19 @@ use crate::count::{Count, c};
 use crate::model::ModelShape;
 
 /// Element type of a workload's inputs and weights. Accumulation is always f32.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Dtype {
     F32,
@@ -65,8 +77,11 @@ pub struct AttentionShape {
 /// - `StreamTriad`: a[i] = b[i] + s * c[i] over `n` elements (the STREAM triad, bandwidth probe).
 /// - `DecodeStep`: one Llama-style transformer layer for one token at `context` positions:
 ///   rmsnorm, QKV projection, RoPE-free attention over the KV cache, output projection plus
-///   residual, rmsnorm, gated SiLU MLP plus residual. Tokens/s for the full model is
-///   1 / (layer time x layers).
+///   residual, rmsnorm, gated SiLU MLP plus residual. A per-layer figure: it is not the whole
+///   model's tokens/s (that is `DecodeToken`).
+/// - `DecodeToken`: one token through the whole model: every layer with its own weights and
+///   its own KV cache at `context` positions (each layer as `DecodeStep`), then the final
+///   RMSNorm, the LM head over the whole vocabulary and an argmax. Its tokens/s is 1 / time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Kernel {
     Gemm { m: u64, n: u64, k: u64 },
@@ -76,6 +91,7 @@ pub enum Kernel {
     DecodeAttention(AttentionShape),
     StreamTriad { n: u64 },
     DecodeStep { model: ModelShape, context: u64 },
+    DecodeToken { model: ModelShape, context: u64 },
 }
 
 /// A kernel as `--kernel` names it (the names of [`Workload::KERNEL_NAMES`]).
@@ -95,6 +111,8 @@ pub enum KernelName {
     StreamTriad,
     #[value(name = "decode_step")]
     DecodeStep,
+    #[value(name = "decode_token")]
+    DecodeToken,
 }
 
 impl KernelName {
@@ -128,6 +146,7 @@ impl Workload {
             Kernel::DecodeAttention(_) => "decode_attention",
             Kernel::StreamTriad { .. } => "stream_triad",
             Kernel::DecodeStep { .. } => "decode_step",
+            Kernel::DecodeToken { .. } => "decode_token",
         }
     }
 
@@ -140,6 +159,7 @@ impl Workload {
         "decode_attention",
         "stream_triad",
         "decode_step",
+        "decode_token",
     ];
 
     /// The shape as a flat map, exactly as written to the results file's `shape` field.
@@ -179,6 +199,17 @@ impl Workload {
                 put("ffn", model.ffn.into());
                 put("context", (*context).into());
             }
+            Kernel::DecodeToken { model, context } => {
+                put("model", model.name.clone().into());
+                put("layers", model.layers.into());
+                put("hidden", model.hidden.into());
+                put("q_heads", model.q_heads.into());
+                put("kv_heads", model.kv_heads.into());
+                put("head_dim", model.head_dim.into());
+                put("ffn", model.ffn.into());
+                put("vocab", model.vocab.into());
+                put("context", (*context).into());
+            }
         }
         m
     }
@@ -202,6 +233,7 @@ impl Workload {
             Kernel::DecodeAttention(a) => attention_flops(a).get(),
             Kernel::StreamTriad { n } => (c(2) * *n).get(),
             Kernel::DecodeStep { model, context } => model.checked_decode_layer_flops(*context),
+            Kernel::DecodeToken { .. } => self.token_work().map(|w| w.flops),
         }
     }
 
@@ -222,7 +254,25 @@ impl Workload {
             Kernel::DecodeStep { model, context } => {
                 model.checked_decode_layer_bytes(*context, self.dtype.size_bytes())
             }
+            Kernel::DecodeToken { .. } => self.token_work().and_then(|w| {
+                (c(w.weight_bytes) + w.kv_read_bytes + w.kv_write_bytes + w.activation_bytes).get()
+            }),
         }
+    }
+
+    /// Whole-model work of a `DecodeToken` (weights, KV cache and activations all in the
+    /// workload's dtype), from [`ModelShape::checked_decode_step_work`] at batch 1.
+    fn token_work(&self) -> Option<crate::model::StepWork> {
+        let Kernel::DecodeToken { model, context } = &self.kernel else {
+            return None;
+        };
+        let e = self.dtype.size_bytes();
+        let bytes = crate::model::ElemBytes {
+            weight: e,
+            kv: e,
+            activation: e,
+        };
+        model.checked_decode_step_work(1, *context, bytes)
     }
 
     /// Refuse a workload whose FLOP or byte count does not fit in 64 bits (an absurd
@@ -259,6 +309,20 @@ impl Workload {
     pub fn footprint_bytes(&self) -> u64 {
         // Every buffer is resident at once and read once, so footprint equals compulsory traffic.
         self.bytes()
+    }
+
+    /// Host memory a run of `w` needs at its peak, bytes (saturating). Most workloads hold
+    /// their inputs, the reference's copy and the backend's buffers: about three footprints.
+    /// A `DecodeToken` builds its weights one matrix at a time from a seed, so it needs its
+    /// footprint plus the largest matrix in f32 (the LM head) while it is converted.
+    pub fn host_memory_bytes(&self) -> u64 {
+        match &self.kernel {
+            Kernel::DecodeToken { model, .. } => (c(self.footprint_bytes())
+                + c(4) * model.lm_head_params()
+                + c(4) * model.layer_weight_params())
+            .saturate(),
+            _ => self.footprint_bytes().saturating_mul(3),
+        }
     }
 }
 

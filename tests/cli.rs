@@ -228,3 +228,63 @@ fn run_refuses_a_shape_whose_flop_count_overflows() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn run_measures_exactly_one_decode_token_row_chosen_by_model_shape_and_dtype() {
+    // What a peer script (llama.cpp side by side) runs, at the tiny model so it is quick.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("token.json");
+    accelbench()
+        .args([
+            "run",
+            "--device",
+            "cpu",
+            "--kernel",
+            "decode_token",
+            "--model",
+            "tiny",
+        ])
+        .args(["--shape", "context=33", "--dtype", "f16", "--threads", "2"])
+        .args(["--max-time-per-workload", "0.2", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("tok/s, whole model, measured"));
+    let run = results::load(&out).unwrap();
+    assert_eq!(run.results.len(), 1, "{:?}", run.results);
+    let r = &run.results[0];
+    assert_eq!(r.kernel, "decode_token");
+    assert_eq!(r.dtype, "f16");
+    assert_eq!(r.shape["model"], "tiny");
+    assert_eq!(r.shape["context"], 33);
+    assert!(r.is_valid(), "{r:?}");
+    let tps = r.tokens_per_s.unwrap();
+    assert!(
+        (tps - 1e9 / r.ns.p50).abs() <= 1e-9 * tps,
+        "{tps} vs p50 {}",
+        r.ns.p50
+    );
+}
+
+#[test]
+fn run_decode_step_rows_no_longer_claim_a_whole_model_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("step.json");
+    accelbench()
+        .args([
+            "run",
+            "--device",
+            "cpu",
+            "--kernel",
+            "decode_step",
+            "--model",
+            "tiny",
+        ])
+        .args(["--dtype", "f32", "--max-time-per-workload", "0.2", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let run = results::load(&out).unwrap();
+    assert!(!run.results.is_empty());
+    assert!(run.results.iter().all(|r| r.tokens_per_s.is_none()));
+}

@@ -456,6 +456,57 @@ fn a_decode_step_measured_in_f16_stands_for_bf16_before_one_in_f32() {
     );
 }
 
+#[test]
+fn a_decode_token_row_prices_the_device_before_any_decode_step_row() {
+    // A run with the whole model measured: its decode_token row (nearest dtype, then context)
+    // is the rate, and the old per-layer figure is not used.
+    let mut run = accelbench::results::load(&fixture_path()).unwrap();
+    let base = run
+        .results
+        .iter()
+        .find(|r| r.kernel == "decode_step")
+        .unwrap()
+        .clone();
+    for (dtype, context, tps) in [("f32", 1024, 1.0), ("f16", 4096, 1.5), ("f16", 1024, 1.7)] {
+        let mut row = base.clone();
+        row.kernel = "decode_token".into();
+        row.shape.insert("model".into(), "llama-3.1-8b".into());
+        row.shape.insert("context".into(), context.into());
+        row.dtype = dtype.into();
+        row.tokens_per_s = Some(tps);
+        run.results.push(row);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.json");
+    accelbench::results::save(&run, &file, false).unwrap();
+    let mut o = options("llama-3.1-8b");
+    o.files = vec![file];
+    let r = cost::compute(&o).unwrap();
+    let cpu = r.rows.iter().find(|r| r.kind == "local").unwrap();
+    assert_eq!(cpu.decode_tokens_per_s, Some(1.7));
+    assert!(
+        cpu.notes
+            .iter()
+            .any(|n| n.contains("measured decode_token llama-3.1-8b context 1024 f16")),
+        "{:?}",
+        cpu.notes
+    );
+    assert!(!cpu.notes.iter().any(|n| n.contains("no decode_token row")));
+}
+
+#[test]
+fn an_old_file_without_decode_token_is_priced_from_decode_step_and_says_so() {
+    let mut o = options("llama-3.1-8b");
+    o.files = vec![fixture_path()];
+    let r = cost::compute(&o).unwrap();
+    let cpu = r.rows.iter().find(|r| r.kind == "local").unwrap();
+    assert!(
+        cpu.notes.iter().any(|n| n.contains("no decode_token row")),
+        "{:?}",
+        cpu.notes
+    );
+}
+
 // ----------------------------------------------------------------- CLI
 
 #[test]

@@ -157,6 +157,14 @@ fn small_workloads() -> Vec<Workload> {
             },
             F32,
         ),
+        // The whole tiny model: every layer its own buffers, LM head, argmax.
+        Workload::new(
+            Kernel::DecodeToken {
+                model: accelbench::model::ModelShape::tiny(),
+                context: 70,
+            },
+            F32,
+        ),
     ]
 }
 
@@ -208,10 +216,12 @@ fn gemv_and_decode_step_match_the_reference_with_the_shared_memory_fallback() {
     };
     gpu.set_use_subgroups(false);
     let mut failures = Vec::new();
-    for w in small_workloads()
-        .into_iter()
-        .filter(|w| matches!(w.kernel, Kernel::Gemv { .. } | Kernel::DecodeStep { .. }))
-    {
+    for w in small_workloads().into_iter().filter(|w| {
+        matches!(
+            w.kernel,
+            Kernel::Gemv { .. } | Kernel::DecodeStep { .. } | Kernel::DecodeToken { .. }
+        )
+    }) {
         if let Err(e) = verify(&mut gpu, &w) {
             failures.push(e);
         }

@@ -251,3 +251,76 @@ fn attention_shapes_it_cannot_run_are_reported_unsupported() {
         .expect("empty context");
     assert!(why.contains("at least 1"), "{why}");
 }
+
+fn decode_token(model: ModelShape, context: u64, dtype: Dtype) -> Workload {
+    Workload::new(Kernel::DecodeToken { model, context }, dtype)
+}
+
+#[test]
+fn decode_token_matches_reference_for_the_tiny_model() {
+    // Every layer its own weights (a kernel that reused one layer's would not match), the
+    // final norm, the LM head over the vocabulary and the argmax.
+    for dtype in [Dtype::F32, Dtype::F16] {
+        for context in [1, 70] {
+            verify(&decode_token(ModelShape::tiny(), context, dtype));
+        }
+    }
+    let mha = ModelShape {
+        name: "tiny-mha".into(),
+        kv_heads: 4,
+        ..tiny_model()
+    };
+    verify(&decode_token(mha, 9, Dtype::F32));
+    let w = decode_token(ModelShape::tiny(), 5, Dtype::F32);
+    assert_ne!(reference::token_layer(&w, 0), reference::token_layer(&w, 1));
+}
+
+#[test]
+fn decode_token_with_a_wrong_token_or_logit_fails_the_check() {
+    let w = decode_token(ModelShape::tiny(), 9, Dtype::F32);
+    let inputs = reference::inputs(&w);
+    let out = run(2, &w, &inputs);
+    assert!(reference::check(&w, &inputs, &out).ok);
+    let vocab = ModelShape::tiny().vocab as usize;
+    assert_eq!(out.len(), vocab + 1);
+    let token = out[vocab] as usize;
+    let worst = (0..vocab)
+        .min_by(|&a, &b| out[a].total_cmp(&out[b]))
+        .unwrap();
+    assert_ne!(token, worst);
+    for bad in [worst as f32, vocab as f32, -1.0, 0.5, f32::NAN] {
+        let mut o = out.clone();
+        o[vocab] = bad;
+        assert!(!reference::check(&w, &inputs, &o).ok, "token {bad} passed");
+    }
+    let mut o = out.clone();
+    o[token] += 0.5;
+    assert!(
+        !reference::check(&w, &inputs, &o).ok,
+        "a logit off by 0.5 passed"
+    );
+}
+
+#[test]
+fn decode_token_counts_are_the_models_whole_step() {
+    use accelbench::model::ElemBytes;
+    let model = ModelShape::by_name("llama-3.2-1b").unwrap();
+    let w = decode_token(model.clone(), 1024, Dtype::F16);
+    let e = ElemBytes {
+        weight: 2,
+        kv: 2,
+        activation: 2,
+    };
+    let work = model.decode_step_work(1, 1024, e);
+    assert_eq!(w.flops(), work.flops);
+    assert_eq!(w.bytes(), work.bytes());
+    // The LM head is in it: more than layers x one decode step.
+    let step = Workload::new(
+        Kernel::DecodeStep {
+            model: model.clone(),
+            context: 1024,
+        },
+        Dtype::F16,
+    );
+    assert!(w.bytes() > model.layers * step.bytes());
+}

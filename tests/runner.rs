@@ -116,6 +116,7 @@ fn options(out: &Path) -> RunOptions {
         max_time_per_workload_s: Some(0.01),
         target_rel_ci: 0.02,
         model: None,
+        dtype: None,
         out: Some(out.to_path_buf()),
         force: false,
         json: false,

@@ -1,7 +1,9 @@
 //! Measured rows and efficiency calibration from results files.
 //!
-//! A local device's decode tokens/s comes from its `decode_step` row, its prefill tokens/s from
-//! the achieved GFLOP/s of the GEMM row nearest the prefill shape. A measured efficiency goes to
+//! A local device's decode tokens/s comes from its `decode_token` row (the whole model, measured),
+//! or, in files written before that workload existed, from its `decode_step` row (one layer's
+//! time x layers, the LM head left out); its prefill tokens/s from the achieved GFLOP/s of the
+//! GEMM row nearest the prefill shape. A measured efficiency goes to
 //! a cloud family only when the user names it. Never runs a kernel.
 
 use std::path::{Path, PathBuf};
@@ -90,10 +92,45 @@ pub fn measured_devices(
     out
 }
 
-/// Decode tokens/s: the decode_step row of the requested model nearest the mean context, else
-/// another model's row scaled by the ratio of bytes per token (decode is bandwidth-bound).
+/// Decode tokens/s from the device's `decode_token` rows when the run has any; else (a file
+/// from before decode_token) from its `decode_step` rows, with a note saying so.
 fn decode_rate(
     rows: &[&ResultRow],
+    model: &ModelShape,
+    mean_context: u64,
+    weight_bytes: u64,
+    notes: &mut Vec<String>,
+) -> Option<f64> {
+    if let Some(t) = decode_rate_from(
+        rows,
+        "decode_token",
+        model,
+        mean_context,
+        weight_bytes,
+        notes,
+    ) {
+        return Some(t);
+    }
+    let t = decode_rate_from(
+        rows,
+        "decode_step",
+        model,
+        mean_context,
+        weight_bytes,
+        notes,
+    )?;
+    notes.push(
+        "decode: this file has no decode_token row (written before it existed), so tokens/s is its decode_step figure: one layer's time x layers, the LM head and final norm left out (optimistic)".into(),
+    );
+    Some(t)
+}
+
+/// Decode tokens/s from `kernel` rows: the row of the requested model nearest the mean
+/// context, else another model's row scaled by the ratio of bytes per token (decode is
+/// bandwidth-bound).
+fn decode_rate_from(
+    rows: &[&ResultRow],
+    kernel: &str,
     model: &ModelShape,
     mean_context: u64,
     weight_bytes: u64,
@@ -103,7 +140,7 @@ fn decode_rate(
     type Candidate<'a> = (&'a ResultRow, ModelShape, u64, f64);
     let candidates: Vec<Candidate> = rows
         .iter()
-        .filter(|r| r.kernel == "decode_step")
+        .filter(|r| r.kernel == kernel)
         .filter_map(|r| Some((*r, row_model(r)?, shape_u64(r, "context")?, r.tokens_per_s?)))
         .filter(|(_, _, _, t)| t.is_finite() && *t > 0.0)
         .collect();
@@ -122,7 +159,7 @@ fn decode_rate(
         .min_by(nearer);
     if let Some((row, _, context, tps)) = same {
         notes.push(format!(
-            "decode: measured decode_step {} context {context} {}, batch 1",
+            "decode: measured {kernel} {} context {context} {}, batch 1",
             model.name, row.dtype
         ));
         return Some(*tps);
@@ -239,7 +276,7 @@ pub fn efficiency_from(run: &RunResults, file: &Path, family: &str) -> Result<Op
         };
         let (Some(compute), Some(memory)) = (
             best(&["gemm"], true)?,
-            best(&["gemv", "decode_step"], false)?,
+            best(&["gemv", "decode_step", "decode_token"], false)?,
         ) else {
             continue;
         };

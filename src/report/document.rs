@@ -302,7 +302,7 @@ pub fn blocks(report: &MergedReport, transpose: bool, figures: Vec<Figure>) -> V
     let mut b = vec![
         Block::Heading(1, vec![text("accelbench report")]),
         Block::Paragraph(vec![text(format!(
-            "{} results file(s), {} device(s), {} workload(s). Each cell shows throughput at the median latency (GFLOP/s for GEMM, GB/s for memory-bound kernels, tokens/s of the whole model for decode_step) and the p50 and p99 latency of one kernel invocation. FAILED: the kernel's output did not match the reference or it could not run, so it has no timing. Software adapters (such as lavapipe) emulate a GPU on the CPU: their figures are not GPU speed.",
+            "{} results file(s), {} device(s), {} workload(s). Each cell shows throughput at the median latency (GFLOP/s for GEMM, GB/s for memory-bound kernels, tokens/s of the whole model for decode_token, measured; a decode_step row from an older file shows its whole-model figure multiplied from one layer) and the p50 and p99 latency of one kernel invocation. FAILED: the kernel's output did not match the reference or it could not run, so it has no timing. Software adapters (such as lavapipe) emulate a GPU on the CPU: their figures are not GPU speed.",
             report.sources.len(),
             report.columns.len(),
             report.workloads.len()

@@ -77,7 +77,9 @@ impl Metric {
     pub fn for_kernel(kernel: &str, flops: u64, bytes: u64) -> Metric {
         match kernel {
             "gemm" => Metric::Gflops,
-            "decode_step" => Metric::TokensPerS,
+            // decode_step rows of older files carry a whole-model figure multiplied from one
+            // layer; this build writes none there, and such rows show GB/s (see `throughput`).
+            "decode_step" | "decode_token" => Metric::TokensPerS,
             "gemv" | "softmax" | "rmsnorm" | "decode_attention" | "stream_triad" => Metric::Gbps,
             _ if bytes > 0 && flops as f64 / bytes as f64 >= 10.0 => Metric::Gflops,
             _ => Metric::Gbps,

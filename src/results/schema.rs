@@ -145,7 +145,9 @@ pub struct ResultRow {
     pub pct_peak_flops: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pct_peak_bw: Option<f64>,
-    /// For `decode_step`: tokens/s of the whole model (1 / (p50 x layers)).
+    /// Tokens/s of the whole model. For `decode_token`: measured, 1 / p50. Files written
+    /// before decode_token existed have it on `decode_step` rows as 1 / (p50 x layers), which
+    /// leaves out the LM head; this build no longer writes it there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens_per_s: Option<f64>,
     pub verified: Verified,
@@ -154,6 +156,18 @@ pub struct ResultRow {
     /// Why the workload has no timing (verification failed, did not fit, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What a reader needs to read the row right (fields absent in older files).
+    #[serde(flatten)]
+    pub extra: RowExtra,
+}
+
+/// Optional facts about a row, written only when they apply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RowExtra {
+    /// How the row was verified or measured when that is not the obvious way (e.g. a whole
+    /// model verified against the reference at a tiny shape), in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 fn one() -> u64 {

@@ -45,6 +45,8 @@ pub struct RunOptions {
     pub max_time_per_workload_s: Option<f64>,
     pub target_rel_ci: f64,
     pub model: Option<String>,
+    /// Only workloads of this dtype.
+    pub dtype: Option<crate::workload::Dtype>,
     pub out: Option<PathBuf>,
     pub force: bool,
     pub json: bool,

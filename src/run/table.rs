@@ -33,7 +33,7 @@ pub fn write_table(run: &RunResults, out: &mut dyn Write) -> Result<()> {
         let pct = |p: Option<f64>| p.map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into());
         let mut verified = format!("ok (err {:.1e})", r.verified.max_abs_err);
         if let Some(tok) = r.tokens_per_s {
-            verified.push_str(&format!(" ({tok:.2} tok/s full model)"));
+            verified.push_str(&format!(" ({tok:.2} tok/s, whole model, measured)"));
         }
         t.push([
             r.device.clone(),

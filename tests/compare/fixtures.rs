@@ -40,6 +40,7 @@ pub(super) fn fixture_row(
         },
         histogram: accelbench::results::histogram::encode(&samples).unwrap(),
         error: None,
+        extra: Default::default(),
     }
 }
 

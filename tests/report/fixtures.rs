@@ -65,6 +65,7 @@ fn ok_row(s: RowSpec<'_>) -> ResultRow {
         },
         histogram: accelbench::results::histogram::encode(&xs).unwrap(),
         error: None,
+        extra: Default::default(),
     }
 }
 
@@ -93,6 +94,7 @@ fn failed_row(s: RowSpec<'_>, error: &str) -> ResultRow {
         },
         histogram: String::new(),
         error: Some(error.into()),
+        extra: Default::default(),
     }
 }
 

@@ -44,7 +44,7 @@ mod triad;
 pub use detect::{copies_to_defeat_cache, estimated_peak_gflops, simd_features};
 
 use attention::AttentionKernel;
-use decode::DecodeStepKernel;
+use decode::{DecodeStepKernel, DecodeTokenKernel};
 use detect::{ASSUMED_LLC_BYTES, last_level_cache_bytes};
 use exec::{Ctx, Runner};
 use gemm::GemmKernel;
@@ -129,18 +129,33 @@ impl Backend for CpuBackend {
                 | Kernel::Gemv { .. }
                 | Kernel::DecodeAttention(_)
                 | Kernel::DecodeStep { .. }
+                | Kernel::DecodeToken { .. }
         );
         if w.dtype == Dtype::F16 && !f16_ok {
             return Some(format!(
-                "the CPU backend runs f16 only for gemm, gemv, decode_attention and decode_step, not {}",
+                "the CPU backend runs f16 only for gemm, gemv, decode_attention, decode_step and decode_token, not {}",
                 w.kernel_name()
             ));
         }
         let (q_heads, kv_heads, context) = match &w.kernel {
             Kernel::DecodeAttention(a) => (a.q_heads, a.kv_heads, a.context),
-            Kernel::DecodeStep { model, context } => (model.q_heads, model.kv_heads, *context),
+            Kernel::DecodeStep { model, context } | Kernel::DecodeToken { model, context } => {
+                (model.q_heads, model.kv_heads, *context)
+            }
             _ => return None,
         };
+        if matches!(w.kernel, Kernel::DecodeToken { .. }) {
+            let need = w.host_memory_bytes();
+            let available = crate::env::available_memory_bytes();
+            if available > 0 && need > available {
+                let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+                return Some(format!(
+                    "the whole model needs about {:.1} GiB of memory and {:.1} GiB is available now",
+                    gib(need),
+                    gib(available)
+                ));
+            }
+        }
         if kv_heads == 0 || !q_heads.is_multiple_of(kv_heads) {
             return Some(format!(
                 "q_heads ({q_heads}) must be a multiple of kv_heads ({kv_heads})"
@@ -225,6 +240,15 @@ impl Backend for CpuBackend {
                     Box::new(Runner { ctx, kernel })
                 }
             }
+            Kernel::DecodeToken { .. } => {
+                if w.dtype == Dtype::F16 {
+                    let kernel = DecodeTokenKernel::<f16>::new(ctx, w, b);
+                    Box::new(Runner { ctx, kernel })
+                } else {
+                    let kernel = DecodeTokenKernel::<f32>::new(ctx, w, b);
+                    Box::new(Runner { ctx, kernel })
+                }
+            }
         })
     }
 }
@@ -241,6 +265,7 @@ fn expected_input_lengths(w: &Workload) -> Vec<usize> {
             vec![a.q_heads * a.head_dim, kv, kv]
         }
         Kernel::StreamTriad { n } => vec![*n, *n],
+        Kernel::DecodeToken { model, .. } => vec![model.hidden, model.hidden],
         Kernel::DecodeStep { model, context } => {
             let h = model.hidden;
             let kv = model.kv_heads * context * model.head_dim;

@@ -319,6 +319,14 @@ impl GpuBackend {
                 put("W_down", f * model.hidden * pad4(model.ffn));
                 put("K cache", f * model.kv_heads * context * model.head_dim);
             }
+            Kernel::DecodeToken { model, context } => {
+                let h = pad4(model.hidden);
+                put("LM head", f * model.vocab * h);
+                put("W_qkv", f * model.qkv_width() * h);
+                put("W_gate", f * model.ffn * h);
+                put("W_down", f * model.hidden * pad4(model.ffn));
+                put("K cache", f * model.kv_heads * context * model.head_dim);
+            }
         }
         v
     }

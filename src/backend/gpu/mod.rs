@@ -76,10 +76,14 @@ pub const KERNELS: &[KernelSource] = &[
     kernel!("fma_peak", false, false),
     kernel!("kv_append", false, false),
     kernel!("silu_mul", false, false),
+    kernel!("argmax_f32", false, false),
 ];
 
 /// Largest head dimension the attention kernel holds in workgroup memory.
 pub const MAX_HEAD_DIM: u64 = 256;
+/// Largest whole model (weights) a software adapter is asked to run: lavapipe is the CPU
+/// running a GPU's work, far slower than the CPU backend.
+const SOFTWARE_MAX_MODEL_PARAMS: u64 = 1 << 24;
 /// Cache positions per split of the decode-attention kernel (its workgroup size).
 const ATTENTION_CHUNK: u64 = 64;
 
@@ -145,6 +149,15 @@ impl Backend for GpuBackend {
 
     fn unsupported(&self, w: &Workload) -> Option<String> {
         let name = &self.info.name;
+        if let Kernel::DecodeToken { model, .. } = &w.kernel
+            && self.info.software
+            && model.step_weight_params() > SOFTWARE_MAX_MODEL_PARAMS
+        {
+            return Some(format!(
+                "'{name}' is a software adapter (the CPU emulating a GPU): a whole {} would take minutes per token there; only models of up to {SOFTWARE_MAX_MODEL_PARAMS} weights run on it",
+                model.name
+            ));
+        }
         if w.dtype == Dtype::F16 {
             if !matches!(w.kernel, Kernel::Gemm { .. } | Kernel::Gemv { .. }) {
                 return Some(format!(
@@ -160,7 +173,7 @@ impl Backend for GpuBackend {
         }
         let heads = match &w.kernel {
             Kernel::DecodeAttention(a) => Some((a.q_heads, a.kv_heads, a.head_dim)),
-            Kernel::DecodeStep { model, .. } => {
+            Kernel::DecodeStep { model, .. } | Kernel::DecodeToken { model, .. } => {
                 Some((model.q_heads, model.kv_heads, model.head_dim))
             }
             _ => None,
@@ -206,7 +219,7 @@ impl Backend for GpuBackend {
             Kernel::DecodeAttention(a) => {
                 a.context.div_ceil(ATTENTION_CHUNK) > max_dim || a.q_heads > max_dim
             }
-            Kernel::DecodeStep { model, context } => {
+            Kernel::DecodeStep { model, context } | Kernel::DecodeToken { model, context } => {
                 context.div_ceil(ATTENTION_CHUNK) > max_dim || model.q_heads > max_dim
             }
             _ => false,
@@ -233,6 +246,7 @@ impl Backend for GpuBackend {
             Kernel::DecodeStep { model, context } => {
                 self.plan_decode_step(model, *context, inputs)?
             }
+            Kernel::DecodeToken { .. } => self.plan_decode_token(w, inputs)?,
         };
         self.check(&format!("preparing {}", w.label()))?;
         let timestamps = self.new_timestamps();

@@ -1,74 +1,128 @@
-//! Decode-step plan: one layer as a chain of GEMV, RMSNorm, attention and FFN dispatches.
+//! Decode plans: one layer (`decode_step`) as a chain of GEMV, RMSNorm, attention and FFN
+//! dispatches, and the whole model (`decode_token`): every layer with its own buffers, the
+//! final norm, the LM head GEMV and an argmax.
 
 use anyhow::Result;
 
 use super::Plan;
 use crate::backend::gpu::GpuBackend;
 use crate::backend::gpu::layout::{OutputLayout, matrix_bytes, pad4, u32_of};
+use crate::backend::gpu::timing::Dispatch;
+use crate::model::ModelShape;
 use crate::reference::Inputs;
-use crate::workload::Dtype;
+use crate::workload::{Dtype, Kernel, Workload};
+
+/// One layer's weights and KV cache on the device.
+struct LayerBuffers {
+    attn_norm: wgpu::Buffer,
+    w_qkv: wgpu::Buffer,
+    k_cache: wgpu::Buffer,
+    v_cache: wgpu::Buffer,
+    w_o: wgpu::Buffer,
+    mlp_norm: wgpu::Buffer,
+    w_gate: wgpu::Buffer,
+    w_up: wgpu::Buffer,
+    w_down: wgpu::Buffer,
+}
+
+/// Activations of one layer, reused by every layer of a model.
+struct Scratch {
+    xn: wgpu::Buffer,
+    qkv: wgpu::Buffer,
+    attn: wgpu::Buffer,
+    h1: wgpu::Buffer,
+    hn: wgpu::Buffer,
+    gate: wgpu::Buffer,
+    up: wgpu::Buffer,
+    act: wgpu::Buffer,
+}
+
+fn f32b(v: &[f32]) -> Vec<u8> {
+    bytemuck::cast_slice::<f32, u8>(v).to_vec()
+}
 
 impl GpuBackend {
-    pub(in crate::backend::gpu) fn plan_decode_step(
+    /// Upload the nine layer buffers of decode_step's input order (`attn_norm` first).
+    fn upload_layer(
         &self,
-        model: &crate::model::ModelShape,
+        model: &ModelShape,
+        b: &[Vec<f32>],
+        keep: &mut Vec<wgpu::Buffer>,
+    ) -> LayerBuffers {
+        let (h, ffn) = (model.hidden, model.ffn);
+        let attn_w = model.q_heads * model.head_dim;
+        let f = Dtype::F32;
+        let l = LayerBuffers {
+            attn_norm: self.storage_init("attn_norm", &f32b(&b[0])),
+            w_qkv: self.storage_init("W_qkv", &matrix_bytes(&b[1], model.qkv_width(), h, f)),
+            k_cache: self.storage_init("K cache", &f32b(&b[2])),
+            v_cache: self.storage_init("V cache", &f32b(&b[3])),
+            w_o: self.storage_init("W_o", &matrix_bytes(&b[4], h, attn_w, f)),
+            mlp_norm: self.storage_init("mlp_norm", &f32b(&b[5])),
+            w_gate: self.storage_init("W_gate", &matrix_bytes(&b[6], ffn, h, f)),
+            w_up: self.storage_init("W_up", &matrix_bytes(&b[7], ffn, h, f)),
+            w_down: self.storage_init("W_down", &matrix_bytes(&b[8], h, ffn, f)),
+        };
+        keep.extend([
+            l.attn_norm.clone(),
+            l.w_qkv.clone(),
+            l.k_cache.clone(),
+            l.v_cache.clone(),
+            l.w_o.clone(),
+            l.mlp_norm.clone(),
+            l.w_gate.clone(),
+            l.w_up.clone(),
+            l.w_down.clone(),
+        ]);
+        l
+    }
+
+    /// Activations padded to a multiple of 4 and zero-filled, as the GEMVs read vec4s.
+    fn scratch(&self, model: &ModelShape, keep: &mut Vec<wgpu::Buffer>) -> Scratch {
+        let (h, ffn) = (model.hidden, model.ffn);
+        let s = Scratch {
+            xn: self.storage_zeroed("xn", pad4(h) * 4),
+            qkv: self.storage_zeroed("qkv", pad4(model.qkv_width()) * 4),
+            attn: self.storage_zeroed("attention out", pad4(model.q_heads * model.head_dim) * 4),
+            h1: self.storage_zeroed("h1", pad4(h) * 4),
+            hn: self.storage_zeroed("hn", pad4(h) * 4),
+            gate: self.storage_zeroed("gate", pad4(ffn) * 4),
+            up: self.storage_zeroed("up", pad4(ffn) * 4),
+            act: self.storage_zeroed("act", pad4(ffn) * 4),
+        };
+        keep.extend([
+            s.xn.clone(),
+            s.qkv.clone(),
+            s.attn.clone(),
+            s.h1.clone(),
+            s.hn.clone(),
+            s.gate.clone(),
+            s.up.clone(),
+            s.act.clone(),
+        ]);
+        s
+    }
+
+    /// One layer for one token, `out = layer(x)`: 11 dispatches.
+    #[allow(clippy::too_many_arguments)]
+    fn layer_dispatches(
+        &self,
+        model: &ModelShape,
         context: u64,
-        inp: &Inputs,
-    ) -> Result<Plan> {
-        let f32b = |v: &[f32]| -> Vec<u8> { bytemuck::cast_slice::<f32, u8>(v).to_vec() };
-        let h = model.hidden;
+        l: &LayerBuffers,
+        s: &Scratch,
+        x: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+        keep: &mut Vec<wgpu::Buffer>,
+    ) -> Result<Vec<Dispatch>> {
+        let (h, ffn) = (model.hidden, model.ffn);
         let attn_w = model.q_heads * model.head_dim;
         let qkv_w = model.qkv_width();
-        let ffn = model.ffn;
-        let b = &inp.buffers;
-        let x = self.storage_init("x", &matrix_bytes(&b[0], 1, h, Dtype::F32));
-        let attn_norm = self.storage_init("attn_norm", &f32b(&b[1]));
-        let w_qkv = self.storage_init("W_qkv", &matrix_bytes(&b[2], qkv_w, h, Dtype::F32));
-        let k_cache = self.storage_init("K cache", &f32b(&b[3]));
-        let v_cache = self.storage_init("V cache", &f32b(&b[4]));
-        let w_o = self.storage_init("W_o", &matrix_bytes(&b[5], h, attn_w, Dtype::F32));
-        let mlp_norm = self.storage_init("mlp_norm", &f32b(&b[6]));
-        let w_gate = self.storage_init("W_gate", &matrix_bytes(&b[7], ffn, h, Dtype::F32));
-        let w_up = self.storage_init("W_up", &matrix_bytes(&b[8], ffn, h, Dtype::F32));
-        let w_down = self.storage_init("W_down", &matrix_bytes(&b[9], h, ffn, Dtype::F32));
-
-        // Activations: padded to a multiple of 4 and zero-filled, as the GEMVs read vec4s.
-        let xn = self.storage_zeroed("xn", pad4(h) * 4);
-        let qkv = self.storage_zeroed("qkv", pad4(qkv_w) * 4);
-        let attn = self.storage_zeroed("attention out", pad4(attn_w) * 4);
-        let h1 = self.storage_zeroed("h1", pad4(h) * 4);
-        let hn = self.storage_zeroed("hn", pad4(h) * 4);
-        let gate = self.storage_zeroed("gate", pad4(ffn) * 4);
-        let up = self.storage_zeroed("up", pad4(ffn) * 4);
-        let act = self.storage_zeroed("act", pad4(ffn) * 4);
-        let out = self.storage_zeroed("out", pad4(h) * 4);
-
-        let mut keep = vec![
-            x.clone(),
-            attn_norm.clone(),
-            w_qkv.clone(),
-            k_cache.clone(),
-            v_cache.clone(),
-            w_o.clone(),
-            mlp_norm.clone(),
-            w_gate.clone(),
-            w_up.clone(),
-            w_down.clone(),
-            xn.clone(),
-            qkv.clone(),
-            attn.clone(),
-            h1.clone(),
-            hn.clone(),
-            gate.clone(),
-            up.clone(),
-            act.clone(),
-            out.clone(),
-        ];
         let norm = Self::rmsnorm_params(1, h)?;
         let f = Dtype::F32;
         let mut ds = Vec::new();
-        ds.push(self.rows_dispatch("rmsnorm_f32", &[&x, &attn_norm, &xn], 1, &norm, &mut keep)?);
-        ds.push(self.gemv_dispatch(f, &w_qkv, &xn, None, &qkv, qkv_w, h, &mut keep)?);
+        ds.push(self.rows_dispatch("rmsnorm_f32", &[x, &l.attn_norm, &s.xn], 1, &norm, keep)?);
+        ds.push(self.gemv_dispatch(f, &l.w_qkv, &s.xn, None, &s.qkv, qkv_w, h, keep)?);
         let kv_params = self.uniform(&[
             u32_of(model.q_heads, "q_heads")?,
             u32_of(model.kv_heads, "kv_heads")?,
@@ -78,39 +132,132 @@ impl GpuBackend {
         let kv_groups = u32_of((model.kv_heads * model.head_dim).div_ceil(64), "kv width")?;
         ds.push(self.dispatch(
             "kv_append",
-            &[&qkv, &k_cache, &v_cache, &kv_params],
+            &[&s.qkv, &l.k_cache, &l.v_cache, &kv_params],
             (kv_groups, 1),
         )?);
         keep.push(kv_params);
         ds.extend(self.attention_dispatches(
-            &qkv,
-            &k_cache,
-            &v_cache,
-            &attn,
+            &s.qkv,
+            &l.k_cache,
+            &l.v_cache,
+            &s.attn,
             context,
             model.q_heads,
             model.kv_heads,
             model.head_dim,
-            &mut keep,
+            keep,
         )?);
-        ds.push(self.gemv_dispatch(f, &w_o, &attn, Some(&x), &h1, h, attn_w, &mut keep)?);
-        ds.push(self.rows_dispatch("rmsnorm_f32", &[&h1, &mlp_norm, &hn], 1, &norm, &mut keep)?);
-        ds.push(self.gemv_dispatch(f, &w_gate, &hn, None, &gate, ffn, h, &mut keep)?);
-        ds.push(self.gemv_dispatch(f, &w_up, &hn, None, &up, ffn, h, &mut keep)?);
+        ds.push(self.gemv_dispatch(f, &l.w_o, &s.attn, Some(x), &s.h1, h, attn_w, keep)?);
+        ds.push(self.rows_dispatch("rmsnorm_f32", &[&s.h1, &l.mlp_norm, &s.hn], 1, &norm, keep)?);
+        ds.push(self.gemv_dispatch(f, &l.w_gate, &s.hn, None, &s.gate, ffn, h, keep)?);
+        ds.push(self.gemv_dispatch(f, &l.w_up, &s.hn, None, &s.up, ffn, h, keep)?);
         let silu = [u32_of(ffn, "ffn")?];
-        let silu_groups = ffn.div_ceil(256);
         ds.push(self.rows_dispatch(
             "silu_mul",
-            &[&gate, &up, &act],
-            silu_groups,
+            &[&s.gate, &s.up, &s.act],
+            ffn.div_ceil(256),
             &silu,
-            &mut keep,
+            keep,
         )?);
-        ds.push(self.gemv_dispatch(f, &w_down, &act, Some(&h1), &out, h, ffn, &mut keep)?);
+        ds.push(self.gemv_dispatch(f, &l.w_down, &s.act, Some(&s.h1), out, h, ffn, keep)?);
+        Ok(ds)
+    }
+
+    pub(in crate::backend::gpu) fn plan_decode_step(
+        &self,
+        model: &ModelShape,
+        context: u64,
+        inp: &Inputs,
+    ) -> Result<Plan> {
+        let h = model.hidden;
+        let b = &inp.buffers;
+        let mut keep = Vec::new();
+        let x = self.storage_init("x", &matrix_bytes(&b[0], 1, h, Dtype::F32));
+        let out = self.storage_zeroed("out", pad4(h) * 4);
+        keep.extend([x.clone(), out.clone()]);
+        let layer = self.upload_layer(model, &b[1..], &mut keep);
+        let scratch = self.scratch(model, &mut keep);
+        let ds = self.layer_dispatches(model, context, &layer, &scratch, &x, &out, &mut keep)?;
         Ok(Plan {
             dispatches: ds,
             output: out,
             layout: OutputLayout::dense(Dtype::F32, h),
+            buffers: keep,
+        })
+    }
+
+    /// The whole model for one token. Each layer's weights are generated (from the
+    /// reference's seed) and uploaded one layer at a time, so host memory holds one layer.
+    /// The hidden state goes from `x` through the layers in two buffers, in turn; the argmax
+    /// writes the chosen token (as f32) after the logits.
+    pub(in crate::backend::gpu) fn plan_decode_token(
+        &self,
+        w: &Workload,
+        inp: &Inputs,
+    ) -> Result<Plan> {
+        let Kernel::DecodeToken { model, context } = &w.kernel else {
+            anyhow::bail!("plan_decode_token needs a decode_token workload");
+        };
+        let (h, vocab) = (model.hidden, model.vocab);
+        let b = &inp.buffers;
+        let mut keep = Vec::new();
+        let x = self.storage_init("x", &matrix_bytes(&b[0], 1, h, Dtype::F32));
+        let hidden = [
+            self.storage_zeroed("hidden a", pad4(h) * 4),
+            self.storage_zeroed("hidden b", pad4(h) * 4),
+        ];
+        let final_norm = self.storage_init("final_norm", &f32b(&b[1]));
+        let head = crate::reference::lm_head(w);
+        let lm_head = self.storage_init("LM head", &matrix_bytes(&head, vocab, h, Dtype::F32));
+        drop(head);
+        let xn = self.storage_zeroed("final xn", pad4(h) * 4);
+        let logits = self.storage_zeroed("logits", pad4(vocab + 1) * 4);
+        keep.extend([
+            x.clone(),
+            hidden[0].clone(),
+            hidden[1].clone(),
+            final_norm.clone(),
+            lm_head.clone(),
+            xn.clone(),
+            logits.clone(),
+        ]);
+        let scratch = self.scratch(model, &mut keep);
+        let mut ds = Vec::new();
+        let mut input = &x;
+        for l in 0..model.layers {
+            let layer = self.upload_layer(model, &crate::reference::token_layer(w, l), &mut keep);
+            let out = &hidden[(l % 2) as usize];
+            ds.extend(
+                self.layer_dispatches(model, *context, &layer, &scratch, input, out, &mut keep)?,
+            );
+            input = out;
+        }
+        let norm = Self::rmsnorm_params(1, h)?;
+        ds.push(self.rows_dispatch(
+            "rmsnorm_f32",
+            &[input, &final_norm, &xn],
+            1,
+            &norm,
+            &mut keep,
+        )?);
+        ds.push(self.gemv_dispatch(
+            Dtype::F32,
+            &lm_head,
+            &xn,
+            None,
+            &logits,
+            vocab,
+            h,
+            &mut keep,
+        )?);
+        let n = [u32_of(vocab, "vocab")?];
+        let p = self.uniform(&n);
+        ds.push(self.dispatch("argmax_f32", &[&logits, &p], (1, 1))?);
+        keep.push(p);
+        Ok(Plan {
+            dispatches: ds,
+            output: logits,
+            layout: OutputLayout::dense(Dtype::F32, vocab + 1),
             buffers: keep,
         })
     }
