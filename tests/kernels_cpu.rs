@@ -225,6 +225,8 @@ fn devices_report_simd_and_a_peak_with_its_derivation() {
     if std::arch::is_x86_feature_detected!("avx2") {
         assert!(features.contains(&"avx2"), "{features:?}");
     }
+    #[cfg(target_arch = "aarch64")]
+    assert!(features.contains(&"neon"), "{features:?}");
     let (peak, how) = cpu::estimated_peak_gflops(2);
     match peak {
         Some(p) => {

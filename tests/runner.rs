@@ -146,19 +146,25 @@ fn a_fake_run_writes_every_workload_with_its_deterministic_timing() {
     }
 }
 
-#[test]
-fn an_interrupt_keeps_the_measured_workloads_in_a_valid_partial_file() {
+/// A run interrupted while the `at`-th workload is timed: it says so, and its file is partial.
+fn interrupted_run(at: usize) -> results::RunResults {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("partial.json");
     let flag = Arc::new(AtomicBool::new(false));
     let script = Script {
-        interrupt_at: Some((2, flag.clone())),
+        interrupt_at: Some((at, flag.clone())),
         ..Script::default()
     };
     let (outcome, _) = execute(&script, &out, &flag).unwrap();
     assert!(outcome.interrupted);
     let run = results::load(&out).unwrap();
     assert!(run.partial);
+    run
+}
+
+#[test]
+fn an_interrupt_keeps_the_measured_workloads_in_a_valid_partial_file() {
+    let run = interrupted_run(2);
     // The two workloads measured before the interrupt, and not the one it cut short.
     assert_eq!(run.results.len(), 2);
     assert!(run.results.iter().all(|r| r.is_valid()));
@@ -166,18 +172,7 @@ fn an_interrupt_keeps_the_measured_workloads_in_a_valid_partial_file() {
 
 #[test]
 fn an_interrupt_before_anything_was_measured_still_writes_a_partial_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("partial.json");
-    let flag = Arc::new(AtomicBool::new(false));
-    let script = Script {
-        interrupt_at: Some((0, flag.clone())),
-        ..Script::default()
-    };
-    let (outcome, _) = execute(&script, &out, &flag).unwrap();
-    assert!(outcome.interrupted);
-    let run = results::load(&out).unwrap();
-    assert!(run.partial);
-    assert!(run.results.is_empty());
+    assert!(interrupted_run(0).results.is_empty());
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! CPU detection: SIMD features, the peak-FLOP estimate (measured clock), cache sizes and how many
 //! buffer copies defeat the last-level cache.
 
+#[cfg(target_arch = "x86_64")]
 use std::time::Instant;
 
 /// SIMD instruction-set extensions detected at run time (e.g. `avx2`, `fma`, `avx512f`).
