@@ -7,13 +7,8 @@ use accelbench::cost::dataset::{self, Metric};
 use accelbench::cost::fit::FittedTable;
 use accelbench::cost::pricing::Pricing;
 use accelbench::cost::validate;
-use assert_cmd::Command;
 
-fn accelbench_in(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("accelbench").unwrap();
-    cmd.current_dir(dir);
-    cmd
-}
+use crate::common::accelbench_in;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

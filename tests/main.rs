@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod compare;
 mod cost;
+mod cost_cli;
 mod cost_fit;
 mod gpu;
 mod inputs;
