@@ -447,8 +447,12 @@ fn a_file_that_is_not_json_is_rejected_with_exit_code_2() {
 #[test]
 fn a_file_of_another_schema_version_is_rejected_with_exit_code_2() {
     fails_with(
-        &[&fixture("baseline.json"), &fixture("schema_v2.json")],
-        &["schema_v2.json", "schema_version", "schema version 1"],
+        &[&fixture("baseline.json"), &fixture("schema_v99.json")],
+        &[
+            "schema_v99.json",
+            "schema_version",
+            "schema versions 1 and 2",
+        ],
     );
 }
 
@@ -716,6 +720,7 @@ fn fixture_run(gpu_id: &str, cpu_name: &str, rows: Vec<ResultRow>) -> RunResults
                 peak_gflops: None,
                 peak_gbps: None,
                 peak_source: "fixture".into(),
+                peaks: None,
             },
             DeviceRecord {
                 id: gpu_id.into(),
@@ -727,6 +732,7 @@ fn fixture_run(gpu_id: &str, cpu_name: &str, rows: Vec<ResultRow>) -> RunResults
                 peak_gflops: None,
                 peak_gbps: None,
                 peak_source: "fixture".into(),
+                peaks: None,
             },
         ],
         results: rows,
@@ -842,9 +848,9 @@ fn regenerate_fixtures() {
     )
     .unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["schema_version"] = 2.into();
+    v["schema_version"] = 99.into();
     std::fs::write(
-        dir.join("schema_v2.json"),
+        dir.join("schema_v99.json"),
         serde_json::to_string_pretty(&v).unwrap(),
     )
     .unwrap();

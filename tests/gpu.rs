@@ -314,7 +314,17 @@ fn device_record_has_measured_peaks_and_flags_software_adapters() {
     assert_eq!(rec.backend, "vulkan");
     assert!(rec.peak_gbps.unwrap_or(0.0) > 0.0, "{}", rec.peak_source);
     assert!(rec.peak_gflops.unwrap_or(0.0) > 0.0, "{}", rec.peak_source);
-    assert!(rec.peak_source.contains("bandwidth: measured copy kernel"));
+    let peaks = rec.peaks.as_ref().expect("schema 2 peaks");
+    let measured = peaks.gbps.measured.as_ref().expect("measured bandwidth");
+    assert!(measured.value.is_finite() && measured.value > 0.0);
+    assert!(
+        measured.source.contains("copy kernel"),
+        "{}",
+        measured.source
+    );
+    let fma = peaks.gflops.measured.as_ref().expect("measured FLOP/s");
+    assert!(fma.value.is_finite() && fma.value > 0.0);
+    assert!(peaks.cache_bytes.unwrap_or(0) > 0, "{}", peaks.cache_source);
     if gpu.info().software {
         assert_eq!(rec.device_type.as_deref(), Some("cpu"));
         assert!(rec.peak_source.contains("not GPU performance"));

@@ -653,11 +653,11 @@ fn a_file_of_another_schema_version_exits_2_naming_it() {
         .args([
             "report",
             "tests/fixtures/machine_a.json",
-            "tests/fixtures/schema_v2.json",
+            "tests/fixtures/schema_v99.json",
         ])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("schema_v2.json"))
+        .stderr(predicates::str::contains("schema_v99.json"))
         .stderr(predicates::str::contains("schema_version"))
         .stdout("");
 }
@@ -983,6 +983,7 @@ fn cpu_device(name: &str, peak_gflops: f64, peak_gbps: f64) -> DeviceRecord {
         peak_gflops: Some(peak_gflops),
         peak_gbps: Some(peak_gbps),
         peak_source: "fixture: stated, not measured".into(),
+        peaks: None,
     }
 }
 
@@ -1036,6 +1037,7 @@ fn regenerate_fixtures() {
         peak_gflops: None,
         peak_gbps: Some(18.0),
         peak_source: "bandwidth: measured STREAM triad in this run".into(),
+        peaks: None,
     };
     let attention = ok_row(RowSpec {
         device: "cpu",
@@ -1107,6 +1109,7 @@ fn regenerate_fixtures() {
                 peak_gflops: Some(20_000.0),
                 peak_gbps: Some(900.0),
                 peak_source: "fixture: stated, not measured".into(),
+                peaks: None,
             },
         ],
         vec![
@@ -1153,6 +1156,7 @@ fn regenerate_fixtures() {
                 peak_gflops: None,
                 peak_gbps: None,
                 peak_source: "*none*".into(),
+                peaks: None,
             },
         ],
         vec![
@@ -1169,9 +1173,9 @@ fn regenerate_fixtures() {
     results::save(&a_rerun, &dir.join("machine_a_rerun.json"), true).unwrap();
     results::save(&hostile, &dir.join("hostile.json"), true).unwrap();
     let mut v2: Value = serde_json::to_value(&a_rerun).unwrap();
-    v2["schema_version"] = json!(2);
+    v2["schema_version"] = json!(99);
     std::fs::write(
-        dir.join("schema_v2.json"),
+        dir.join("schema_v99.json"),
         serde_json::to_string_pretty(&v2).unwrap() + "\n",
     )
     .unwrap();

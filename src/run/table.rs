@@ -6,8 +6,28 @@ use anyhow::Result;
 
 use crate::results::RunResults;
 
-/// Human table of a run.
+/// Human table of a run: each device's peaks with their sources, then the rows.
 pub fn write_table(run: &RunResults, out: &mut dyn Write) -> Result<()> {
+    for d in &run.devices {
+        let fig = |v: Option<f64>, unit: &str| {
+            v.map_or_else(|| "unknown".to_string(), |v| format!("{v:.1} {unit}"))
+        };
+        writeln!(
+            out,
+            "peaks of {} ({}): {} and {} (the higher of specification and measurement)",
+            d.id,
+            d.name,
+            fig(d.peak_gflops, "GFLOP/s"),
+            fig(d.peak_gbps, "GB/s")
+        )?;
+        for part in d.peak_source.split(" | ") {
+            writeln!(out, "  {part}")?;
+        }
+    }
+    writeln!(
+        out,
+        "%bw: 'cache' where the row's working set fits in the device's cache (not a memory figure)."
+    )?;
     writeln!(
         out,
         "{:<6} {:<58} {:>11} {:>11} {:>7} {:>9} {:>8} {:>7} {:>7}  verified",
@@ -34,9 +54,17 @@ pub fn write_table(run: &RunResults, out: &mut dyn Write) -> Result<()> {
         }
         let ci = 100.0 * (r.ci95_ns[1] - r.ci95_ns[0]) / r.ns.p50 / 2.0;
         let pct = |p: Option<f64>| p.map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into());
+        let bw = if r.extra.in_cache {
+            "cache".to_string()
+        } else {
+            pct(r.pct_peak_bw)
+        };
         let mut extra = String::new();
         if let Some(t) = r.tokens_per_s {
             extra = format!(" ({t:.2} tok/s, whole model, measured)");
+        }
+        if let Some(n) = &r.extra.note {
+            extra.push_str(&format!(" [{n}]"));
         }
         writeln!(
             out,
@@ -49,7 +77,7 @@ pub fn write_table(run: &RunResults, out: &mut dyn Write) -> Result<()> {
             r.gflops,
             r.gbps,
             pct(r.pct_peak_flops),
-            pct(r.pct_peak_bw),
+            bw,
             r.verified.max_abs_err,
         )?;
     }
