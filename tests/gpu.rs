@@ -348,3 +348,20 @@ fn every_quick_suite_workload_verifies_on_the_vulkan_adapter() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn memory_bound_plans_rotate_copies_past_the_l2_and_stay_correct() {
+    let Some(mut gpu) = open_vulkan() else {
+        return;
+    };
+    let w = Workload::new(Kernel::Gemv { n: 300, k: 257 }, Dtype::F32);
+    let inputs = reference::inputs(&w);
+    let mut p = gpu.prepare(&w, &inputs).unwrap();
+    // 300 x 260 f32 weights are far smaller than any L2: the plan keeps several copies.
+    assert!(p.copies() > 1, "{}", p.copies());
+    let first = p.run_and_read().unwrap();
+    assert!(p.time(3).unwrap() > 0);
+    assert!(p.time(2).unwrap() > 0);
+    assert_eq!(first, p.run_and_read().unwrap());
+    assert!(reference::check(&w, &inputs, &first).ok);
+}

@@ -107,6 +107,40 @@ pub struct GpuBackend {
 const ASSUMED_L2_BYTES: u64 = 64 << 20;
 
 impl GpuBackend {
+    /// The adapter's L2 (datasheet table; a software adapter's is the CPU's last-level cache;
+    /// else [`ASSUMED_L2_BYTES`]) and where that figure came from.
+    fn l2(&self) -> (u64, String) {
+        match (known_memory(&self.info.name), self.info.software) {
+            (Some((_, l2, src)), _) => (l2, format!("L2: {src}")),
+            (None, true) => match crate::backend::cpu::last_level_cache() {
+                Some(b) => (
+                    b as u64,
+                    "software adapter: the CPU's last-level cache, from sysfs".into(),
+                ),
+                None => (
+                    ASSUMED_L2_BYTES,
+                    format!(
+                        "software adapter, CPU cache unknown: {} MiB assumed",
+                        ASSUMED_L2_BYTES >> 20
+                    ),
+                ),
+            },
+            (None, false) => (
+                ASSUMED_L2_BYTES,
+                format!(
+                    "L2 unknown for this adapter: {} MiB assumed",
+                    ASSUMED_L2_BYTES >> 20
+                ),
+            ),
+        }
+    }
+
+    /// Copies of `bytes` of weights that make one pass over all of them at least twice the L2
+    /// (memory-bound plans rotate through them, as the CPU backend does).
+    pub(in crate::backend::gpu) fn rotation_copies(&self, bytes: u64) -> usize {
+        crate::backend::cpu::copies_to_defeat_cache(bytes as usize, self.l2().0 as usize)
+    }
+
     /// Both peaks of each kind (specification: the datasheet table; measured: the FMA and copy
     /// kernels) and the cache that decides `in_cache` (L2; a software adapter's is the CPU's).
     pub fn peaks(&self) -> DevicePeaks {
@@ -142,29 +176,7 @@ impl GpuBackend {
             Err(e) => (None, Some(format!("copy kernel failed: {e:#}"))),
         };
         let not_in_table = || "not in the datasheet table".to_string();
-        let (cache_bytes, cache_source) = match (memory, self.info.software) {
-            (Some((_, l2, src)), _) => (l2, format!("L2: {src}")),
-            (None, true) => match crate::backend::cpu::last_level_cache() {
-                Some(b) => (
-                    b as u64,
-                    "software adapter: the CPU's last-level cache, from sysfs".into(),
-                ),
-                None => (
-                    ASSUMED_L2_BYTES,
-                    format!(
-                        "software adapter, CPU cache unknown: {} MiB assumed",
-                        ASSUMED_L2_BYTES >> 20
-                    ),
-                ),
-            },
-            (None, false) => (
-                ASSUMED_L2_BYTES,
-                format!(
-                    "L2 unknown for this adapter: {} MiB assumed",
-                    ASSUMED_L2_BYTES >> 20
-                ),
-            ),
-        };
+        let (cache_bytes, cache_source) = self.l2();
         DevicePeaks {
             gflops: PeakPair {
                 note: flops_err.or_else(|| spec_flops.is_none().then(not_in_table)),
@@ -307,9 +319,12 @@ impl Backend for GpuBackend {
         self.check(&format!("preparing {}", w.label()))?;
         let timestamps = self.new_timestamps();
         self.check("creating timestamp queries")?;
+        let mut sets = vec![plan.dispatches];
+        sets.extend(plan.more);
         Ok(Box::new(GpuPrepared {
             gpu: self,
-            dispatches: plan.dispatches,
+            sets,
+            next: 0,
             output: plan.output,
             layout: plan.layout,
             timestamps,
