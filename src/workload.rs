@@ -189,7 +189,7 @@ impl Workload {
                 put("head_dim", a.head_dim.into());
             }
             Kernel::StreamTriad { n } => put("n", (*n).into()),
-            Kernel::DecodeStep { model, context } => {
+            Kernel::DecodeStep { model, context } | Kernel::DecodeToken { model, context } => {
                 put("model", model.name.clone().into());
                 put("layers", model.layers.into());
                 put("hidden", model.hidden.into());
@@ -197,17 +197,10 @@ impl Workload {
                 put("kv_heads", model.kv_heads.into());
                 put("head_dim", model.head_dim.into());
                 put("ffn", model.ffn.into());
-                put("context", (*context).into());
-            }
-            Kernel::DecodeToken { model, context } => {
-                put("model", model.name.clone().into());
-                put("layers", model.layers.into());
-                put("hidden", model.hidden.into());
-                put("q_heads", model.q_heads.into());
-                put("kv_heads", model.kv_heads.into());
-                put("head_dim", model.head_dim.into());
-                put("ffn", model.ffn.into());
-                put("vocab", model.vocab.into());
+                // The whole model reads the LM head: its vocabulary is part of the shape.
+                if matches!(self.kernel, Kernel::DecodeToken { .. }) {
+                    put("vocab", model.vocab.into());
+                }
                 put("context", (*context).into());
             }
         }
@@ -313,13 +306,13 @@ impl Workload {
 
     /// Host memory a run of `w` needs at its peak, bytes (saturating). Most workloads hold
     /// their inputs, the reference's copy and the backend's buffers: about three footprints.
-    /// A `DecodeToken` builds its weights one matrix at a time from a seed, so it needs its
-    /// footprint plus the largest matrix in f32 (the LM head) while it is converted.
+    /// A `DecodeToken` builds its weights a layer per worker at a time from a seed, so it needs
+    /// its footprint plus, while they are converted, the LM head in f32 or two layers in f32.
     pub fn host_memory_bytes(&self) -> u64 {
         match &self.kernel {
             Kernel::DecodeToken { model, .. } => (c(self.footprint_bytes())
                 + c(4) * model.lm_head_params()
-                + c(4) * model.layer_weight_params())
+                + c(8) * model.layer_weight_params())
             .saturate(),
             _ => self.footprint_bytes().saturating_mul(3),
         }

@@ -288,3 +288,13 @@ fn run_decode_step_rows_no_longer_claim_a_whole_model_rate() {
     assert!(!run.results.is_empty());
     assert!(run.results.iter().all(|r| r.tokens_per_s.is_none()));
 }
+
+#[test]
+fn a_schema_1_file_still_loads_with_its_old_fields() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/machine_a.json");
+    let run = results::load(&path).unwrap();
+    assert_eq!(run.schema_version, 1);
+    assert!(run.devices.iter().all(|d| d.peaks.is_none()));
+    assert!(run.results.iter().all(|r| !r.extra.in_cache));
+    assert_eq!(results::SCHEMA_VERSION, 2);
+}

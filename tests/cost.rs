@@ -395,10 +395,9 @@ fn measured_rows_come_from_the_results_file_and_leave_the_projection_alone() {
     assert!(projected(&r.rows).iter().all(|r| r.fit.contains("fit")));
 }
 
-#[test]
-fn a_decode_step_measured_in_f16_stands_for_bf16_before_one_in_f32() {
-    // The same model measured in f32 and f16: a bf16 projection is compared with the f16 row
-    // (the same bytes per weight), whichever comes first in the file.
+/// The fixture run plus llama-3.1-8b rows `(kernel, dtype, context, tokens/s)` made from its
+/// decode_step row, priced for llama-3.1-8b: the local CPU's cost row.
+fn local_row_with(rows: &[(&str, &str, u64, f64)]) -> cost::CostRow {
     let mut run = accelbench::results::load(&fixture_path()).unwrap();
     let base = run
         .results
@@ -406,9 +405,11 @@ fn a_decode_step_measured_in_f16_stands_for_bf16_before_one_in_f32() {
         .find(|r| r.kernel == "decode_step")
         .unwrap()
         .clone();
-    for (dtype, tps) in [("f32", 1.0), ("f16", 1.8)] {
+    for &(kernel, dtype, context, tps) in rows {
         let mut row = base.clone();
+        row.kernel = kernel.into();
         row.shape.insert("model".into(), "llama-3.1-8b".into());
+        row.shape.insert("context".into(), context.into());
         row.dtype = dtype.into();
         row.tokens_per_s = Some(tps);
         run.results.push(row);
@@ -419,7 +420,17 @@ fn a_decode_step_measured_in_f16_stands_for_bf16_before_one_in_f32() {
     let mut o = options("llama-3.1-8b");
     o.files = vec![file];
     let r = cost::compute(&o).unwrap();
-    let cpu = r.rows.iter().find(|r| r.kind == "local").unwrap();
+    r.rows.into_iter().find(|r| r.kind == "local").unwrap()
+}
+
+#[test]
+fn a_decode_step_measured_in_f16_stands_for_bf16_before_one_in_f32() {
+    // The same model measured in f32 and f16: a bf16 projection is compared with the f16 row
+    // (the same bytes per weight), whichever comes first in the file.
+    let cpu = local_row_with(&[
+        ("decode_step", "f32", 1024, 1.0),
+        ("decode_step", "f16", 1024, 1.8),
+    ]);
     assert_eq!(cpu.decode_tokens_per_s, Some(1.8));
     assert!(
         cpu.notes
@@ -434,29 +445,12 @@ fn a_decode_step_measured_in_f16_stands_for_bf16_before_one_in_f32() {
 fn a_decode_token_row_prices_the_device_before_any_decode_step_row() {
     // A run with the whole model measured: its decode_token row (nearest dtype, then context)
     // is the rate, and the old per-layer figure is not used.
-    let mut run = accelbench::results::load(&fixture_path()).unwrap();
-    let base = run
-        .results
-        .iter()
-        .find(|r| r.kernel == "decode_step")
-        .unwrap()
-        .clone();
-    for (dtype, context, tps) in [("f32", 1024, 1.0), ("f16", 4096, 1.5), ("f16", 1024, 1.7)] {
-        let mut row = base.clone();
-        row.kernel = "decode_token".into();
-        row.shape.insert("model".into(), "llama-3.1-8b".into());
-        row.shape.insert("context".into(), context.into());
-        row.dtype = dtype.into();
-        row.tokens_per_s = Some(tps);
-        run.results.push(row);
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("run.json");
-    accelbench::results::save(&run, &file, false).unwrap();
-    let mut o = options("llama-3.1-8b");
-    o.files = vec![file];
-    let r = cost::compute(&o).unwrap();
-    let cpu = r.rows.iter().find(|r| r.kind == "local").unwrap();
+    let cpu = local_row_with(&[
+        ("decode_step", "f16", 1024, 9.0),
+        ("decode_token", "f32", 1024, 1.0),
+        ("decode_token", "f16", 4096, 1.5),
+        ("decode_token", "f16", 1024, 1.7),
+    ]);
     assert_eq!(cpu.decode_tokens_per_s, Some(1.7));
     assert!(
         cpu.notes

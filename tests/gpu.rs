@@ -314,7 +314,17 @@ fn device_record_has_measured_peaks_and_flags_software_adapters() {
     assert_eq!(rec.backend, "vulkan");
     assert!(rec.peak_gbps.unwrap_or(0.0) > 0.0, "{}", rec.peak_source);
     assert!(rec.peak_gflops.unwrap_or(0.0) > 0.0, "{}", rec.peak_source);
-    assert!(rec.peak_source.contains("bandwidth: measured copy kernel"));
+    let peaks = rec.peaks.as_ref().expect("schema 2 peaks");
+    let measured = peaks.gbps.measured.as_ref().expect("measured bandwidth");
+    assert!(measured.value.is_finite() && measured.value > 0.0);
+    assert!(
+        measured.source.contains("copy kernel"),
+        "{}",
+        measured.source
+    );
+    let fma = peaks.gflops.measured.as_ref().expect("measured FLOP/s");
+    assert!(fma.value.is_finite() && fma.value > 0.0);
+    assert!(peaks.cache_bytes.unwrap_or(0) > 0, "{}", peaks.cache_source);
     if gpu.info().software {
         assert_eq!(rec.device_type.as_deref(), Some("cpu"));
         assert!(rec.peak_source.contains("not GPU performance"));
@@ -337,4 +347,21 @@ fn every_quick_suite_workload_verifies_on_the_vulkan_adapter() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn memory_bound_plans_rotate_copies_past_the_l2_and_stay_correct() {
+    let Some(mut gpu) = open_vulkan() else {
+        return;
+    };
+    let w = Workload::new(Kernel::Gemv { n: 300, k: 257 }, Dtype::F32);
+    let inputs = reference::inputs(&w);
+    let mut p = gpu.prepare(&w, &inputs).unwrap();
+    // 300 x 260 f32 weights are far smaller than any L2: the plan keeps several copies.
+    assert!(p.copies() > 1, "{}", p.copies());
+    let first = p.run_and_read().unwrap();
+    assert!(p.time(3).unwrap() > 0);
+    assert!(p.time(2).unwrap() > 0);
+    assert_eq!(first, p.run_and_read().unwrap());
+    assert!(reference::check(&w, &inputs, &first).ok);
 }

@@ -62,6 +62,7 @@ impl Backend for Fake {
             peak_gflops: Some(100.0),
             peak_gbps: Some(10.0),
             peak_source: "made up for a test".into(),
+            peaks: None,
         }
     }
     fn unsupported(&self, _w: &Workload) -> Option<String> {

@@ -42,6 +42,12 @@ pub trait Prepared {
     /// backend's timer (see [`Prepared::timer`]).
     fn time(&mut self, iters: u64) -> Result<u64>;
 
+    /// Identical copies of the buffers that invocations read in turn (rotation past the
+    /// cache); the working set is the workload's footprint times this.
+    fn copies(&self) -> u64 {
+        1
+    }
+
     /// Which clock [`Prepared::time`] uses.
     fn timer(&self) -> TimerKind {
         TimerKind::Wall

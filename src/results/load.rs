@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use super::schema::{RunResults, SCHEMA_VERSION};
+use super::schema::{READABLE_SCHEMA_VERSIONS, RunResults, SCHEMA_VERSION};
 
 /// Load and validate a results file. Errors name the file, the field and what was expected.
 pub fn load(path: &Path) -> Result<RunResults> {
@@ -24,10 +24,17 @@ pub fn parse(text: &str, path: &Path) -> Result<RunResults> {
         )
     })?;
     match value.get("schema_version") {
-        Some(serde_json::Value::Number(n)) if n.as_u64() == Some(SCHEMA_VERSION as u64) => {}
+        Some(serde_json::Value::Number(n))
+            if n.as_u64()
+                .is_some_and(|v| READABLE_SCHEMA_VERSIONS.iter().any(|&r| r as u64 == v)) => {}
         Some(v) => bail!(
-            "'{}': field 'schema_version' is {v}, but this accelbench reads schema version {SCHEMA_VERSION}; re-run the benchmark with this version or use a matching accelbench",
-            path.display()
+            "'{}': field 'schema_version' is {v}, but this accelbench reads schema versions {}; re-run the benchmark with this version or use a matching accelbench",
+            path.display(),
+            READABLE_SCHEMA_VERSIONS
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(" and ")
         ),
         None => bail!(
             "'{}': missing field 'schema_version'; expected an accelbench results file (schema version {SCHEMA_VERSION})",

@@ -1,4 +1,10 @@
-//! The serde types of results schema v1 (what a results file holds).
+//! The serde types of the results schema (what a results file holds).
+//!
+//! Version 2 (this build): each device records a specification and a measured peak for FLOP/s
+//! and bandwidth, each with its source (`peaks`), and `peak_gflops` / `peak_gbps` are the higher
+//! of the two (in version 1 they were an estimate and the run's best measured bandwidth); rows
+//! record their working set and whether it fits in the device's cache (`in_cache`, no
+//! bandwidth percentage then). Version 1 files still load: the new fields are absent.
 
 use std::collections::BTreeMap;
 
@@ -6,7 +12,10 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 /// Version of the results schema written by this build.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Versions this build reads (older ones lack the fields added since).
+pub const READABLE_SCHEMA_VERSIONS: &[u32] = &[1, 2];
 
 /// A whole results file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,6 +91,89 @@ pub struct DeviceRecord {
     pub peak_gbps: Option<f64>,
     /// Where the peak figures came from, in words.
     pub peak_source: String,
+    /// Schema 2: both peaks of each kind with their sources, and the cache size that decides
+    /// which rows are `in_cache`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peaks: Option<DevicePeaks>,
+}
+
+/// One peak figure and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeakFigure {
+    pub value: f64,
+    pub source: String,
+}
+
+/// A specification (datasheet or derived from one) and a measured peak, either may be unknown
+/// (then `*_unknown` says why).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct PeakPair {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<PeakFigure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured: Option<PeakFigure>,
+    /// Why a missing figure is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl PeakPair {
+    /// The higher of the two figures: what a row's percentage is taken against.
+    pub fn best(&self) -> Option<f64> {
+        [&self.spec, &self.measured]
+            .into_iter()
+            .flatten()
+            .map(|f| f.value)
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .reduce(f64::max)
+    }
+}
+
+/// Both peaks of each kind, and the cache that decides `in_cache`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DevicePeaks {
+    /// f32 GFLOP/s.
+    pub gflops: PeakPair,
+    /// Memory bandwidth, GB/s.
+    pub gbps: PeakPair,
+    /// Last-level cache (CPU) or L2 (GPU), bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_bytes: Option<u64>,
+    pub cache_source: String,
+}
+
+/// `peaks` in words, for `peak_source`: each figure with its source, and the cache.
+pub fn describe_peaks(p: &DevicePeaks) -> String {
+    let pair = |what: &str, unit: &str, pair: &PeakPair| {
+        let fig = |kind: &str, f: &Option<PeakFigure>| match f {
+            Some(f) => format!("{kind} {:.1} {unit} ({})", f.value, f.source),
+            None => format!("{kind} unknown"),
+        };
+        let mut s = format!(
+            "{what}: {}; {}",
+            fig("spec", &pair.spec),
+            fig("measured", &pair.measured)
+        );
+        if let Some(n) = &pair.note {
+            s.push_str(&format!(" [{n}]"));
+        }
+        s
+    };
+    let cache = match p.cache_bytes {
+        Some(b) => format!("cache {} MiB ({})", b >> 20, p.cache_source),
+        None => format!("cache unknown ({})", p.cache_source),
+    };
+    format!(
+        "{} | {} | % of peak against the higher of each pair | {cache}",
+        pair("FLOP/s", "GFLOP/s", &p.gflops),
+        pair("bandwidth", "GB/s", &p.gbps)
+    )
+}
+
+/// The in-cache rule: a working set that fits in the cache (equal counts as fitting) may be
+/// served from it, so its bandwidth is not memory's.
+pub fn fits_in_cache(working_set_bytes: u64, cache_bytes: u64) -> bool {
+    working_set_bytes <= cache_bytes
 }
 
 /// Which clock timed the samples.
@@ -168,6 +260,14 @@ pub struct RowExtra {
     /// model verified against the reference at a tiny shape), in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Schema 2: bytes the timed invocations touch in turn (all rotated copies), inputs,
+    /// weights and outputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_set_bytes: Option<u64>,
+    /// Schema 2: the working set fits in the device's cache ([`fits_in_cache`]); such a row
+    /// has no bandwidth percentage (it is not a memory figure).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_cache: bool,
 }
 
 fn one() -> u64 {

@@ -131,6 +131,7 @@ pub(super) fn measure_one(
             return Ok(row);
         }
     };
+    row.extra.working_set_bytes = Some(w.footprint_bytes().saturating_mul(prepared.copies()));
     drop(prepared);
     let (ns, ci) = measure::summarize(&samples.per_invocation_ns);
     row.samples = samples.per_invocation_ns.len() as u64;

@@ -83,6 +83,7 @@ pub(super) fn fixture_run(gpu_id: &str, cpu_name: &str, rows: Vec<ResultRow>) ->
                 peak_gflops: None,
                 peak_gbps: None,
                 peak_source: "fixture".into(),
+                peaks: None,
             },
             DeviceRecord {
                 id: gpu_id.into(),
@@ -94,6 +95,7 @@ pub(super) fn fixture_run(gpu_id: &str, cpu_name: &str, rows: Vec<ResultRow>) ->
                 peak_gflops: None,
                 peak_gbps: None,
                 peak_source: "fixture".into(),
+                peaks: None,
             },
         ],
         results: rows,
@@ -214,9 +216,9 @@ pub(super) fn regenerate_fixtures() {
     )
     .unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["schema_version"] = 2.into();
+    v["schema_version"] = 99.into();
     std::fs::write(
-        dir.join("schema_v2.json"),
+        dir.join("schema_v99.json"),
         serde_json::to_string_pretty(&v).unwrap(),
     )
     .unwrap();

@@ -149,6 +149,7 @@ fn cpu_device(name: &str, peak_gflops: f64, peak_gbps: f64) -> DeviceRecord {
         peak_gflops: Some(peak_gflops),
         peak_gbps: Some(peak_gbps),
         peak_source: "fixture: stated, not measured".into(),
+        peaks: None,
     }
 }
 
@@ -202,6 +203,7 @@ fn regenerate_fixtures() {
         peak_gflops: None,
         peak_gbps: Some(18.0),
         peak_source: "bandwidth: measured STREAM triad in this run".into(),
+        peaks: None,
     };
     let attention = ok_row(RowSpec {
         device: "cpu",
@@ -273,6 +275,7 @@ fn regenerate_fixtures() {
                 peak_gflops: Some(20_000.0),
                 peak_gbps: Some(900.0),
                 peak_source: "fixture: stated, not measured".into(),
+                peaks: None,
             },
         ],
         vec![
@@ -319,6 +322,7 @@ fn regenerate_fixtures() {
                 peak_gflops: None,
                 peak_gbps: None,
                 peak_source: "*none*".into(),
+                peaks: None,
             },
         ],
         vec![
@@ -335,9 +339,9 @@ fn regenerate_fixtures() {
     results::save(&a_rerun, &dir.join("machine_a_rerun.json"), true).unwrap();
     results::save(&hostile, &dir.join("hostile.json"), true).unwrap();
     let mut v2: Value = serde_json::to_value(&a_rerun).unwrap();
-    v2["schema_version"] = json!(2);
+    v2["schema_version"] = json!(99);
     std::fs::write(
-        dir.join("schema_v2.json"),
+        dir.join("schema_v99.json"),
         serde_json::to_string_pretty(&v2).unwrap() + "\n",
     )
     .unwrap();

@@ -68,11 +68,11 @@ fn a_file_of_another_schema_version_exits_2_naming_it() {
         .args([
             "report",
             "tests/fixtures/machine_a.json",
-            "tests/fixtures/schema_v2.json",
+            "tests/fixtures/schema_v99.json",
         ])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("schema_v2.json"))
+        .stderr(predicates::str::contains("schema_v99.json"))
         .stderr(predicates::str::contains("schema_version"))
         .stdout("");
 }

@@ -429,6 +429,10 @@ impl<T: AttentionElem> AttentionKernel<T> {
 }
 
 impl<T: AttentionElem> CpuKernel for AttentionKernel<T> {
+    fn copies(&self) -> usize {
+        self.caches.copies.len()
+    }
+
     fn run(&mut self, ctx: Ctx<'_>) {
         let (k, v) = self.caches.advance();
         self.plan.run(ctx, &self.q, k, v, &mut self.out);

@@ -160,6 +160,10 @@ impl<T: GemvElem + AttentionElem> DecodeStepKernel<T> {
 }
 
 impl<T: GemvElem + AttentionElem> CpuKernel for DecodeStepKernel<T> {
+    fn copies(&self) -> usize {
+        self.layers.copies.len()
+    }
+
     fn run(&mut self, ctx: Ctx<'_>) {
         let lw = self.layers.advance();
         layer_forward(

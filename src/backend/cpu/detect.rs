@@ -44,38 +44,68 @@ pub fn simd_features() -> Vec<&'static str> {
     found
 }
 
-/// Estimated peak f32 GFLOP/s for `threads` threads and how it was estimated, in words.
-///
-/// threads x clock x f32 FLOP per cycle per core. FLOP per cycle come from the widest FMA
-/// instructions detected and the number of FMA pipes such cores have. The clock is measured
-/// (a chain of dependent integer adds retires one add per cycle, so adds per second is the
-/// clock one busy core runs at, boost included) because the clock the OS reports is often the
-/// nominal one, especially under a hypervisor; without a measurement it is the OS's figure
-/// (sysinfo). The measurement takes about 10 ms.
+/// Specification-derived peak f32 GFLOP/s for `threads` workers, and how it was derived, in
+/// words: physical cores in use (SMT threads share a core's FMA units, so never more than the
+/// physical cores) x the specified clock x f32 FLOP per cycle of the widest FMA and the number
+/// of FMA pipes such cores have. The clock is the CPU's maximum from cpufreq when the OS gives
+/// it, else the nominal clock (in the CPU's name, or as the OS reports it; boost not counted).
+/// The measured peak (an FMA loop on every worker) is `probes::fma_gflops`; a row's percentage
+/// is taken against the higher of the two.
 pub fn estimated_peak_gflops(threads: usize) -> (Option<f64>, String) {
     let (flop_per_cycle, unit) = f32_flop_per_cycle();
-    let os_mhz = crate::env::cpu_frequency_mhz();
-    let os_said = os_mhz.map_or_else(
-        || "the OS reports none".to_string(),
-        |m| format!("the OS reports {:.2}", m as f64 / 1000.0),
-    );
-    let (ghz, source) = match (measured_clock_ghz(), os_mhz) {
-        (Some(g), _) => (g, format!("measured by a dependent add chain; {os_said}")),
-        (None, Some(m)) => (m as f64 / 1000.0, "sysinfo, boost not counted".to_string()),
-        (None, None) => {
-            return (
-                None,
-                format!("not estimated: the CPU clock is unknown ({unit})"),
-            );
-        }
+    let cores = sysinfo::System::physical_core_count()
+        .unwrap_or(threads)
+        .max(1);
+    let units = threads.min(cores).max(1);
+    let one_core = measured_clock_ghz().map_or_else(String::new, |g| {
+        format!("; a dependent add chain measured one core at {g:.2} GHz")
+    });
+    let Some((ghz, source)) = spec_clock_ghz() else {
+        return (
+            None,
+            format!("not derived: the specified CPU clock is unknown ({unit}){one_core}"),
+        );
     };
-    let peak = threads as f64 * ghz * flop_per_cycle as f64;
+    let peak = units as f64 * ghz * flop_per_cycle as f64;
     (
         Some(peak),
         format!(
-            "{threads} threads x {ghz:.2} GHz ({source}) x {flop_per_cycle} f32 FLOP/cycle ({unit})"
+            "{units} physical core(s) used by {threads} worker(s) ({cores} in the machine) x {ghz:.2} GHz ({source}) x {flop_per_cycle} f32 FLOP/cycle ({unit}){one_core}"
         ),
     )
+}
+
+/// The CPU's specified clock in GHz and where it came from.
+fn spec_clock_ghz() -> Option<(f64, &'static str)> {
+    let max_khz = std::fs::read_to_string("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|&k| k > 0.0);
+    if let Some(k) = max_khz {
+        return Some((k / 1e6, "maximum clock, cpufreq"));
+    }
+    let brand = sysinfo::System::new()
+        .ok()
+        .and_then(|mut sys| {
+            sys.refresh_cpu_all();
+            sys.cpus().first().map(|c| c.brand().to_string())
+        })
+        .unwrap_or_default();
+    if let Some(g) = nominal_ghz_in_name(&brand) {
+        return Some((g, "nominal clock in the CPU's name, boost not counted"));
+    }
+    crate::env::cpu_frequency_mhz()
+        .map(|m| (m as f64 / 1000.0, "clock the OS reports, boost not counted"))
+}
+
+/// `2.30` from `Intel(R) Xeon(R) CPU @ 2.30GHz`.
+pub(super) fn nominal_ghz_in_name(name: &str) -> Option<f64> {
+    let at = name.rfind('@')?;
+    let rest = name[at + 1..].trim();
+    let num = rest
+        .strip_suffix("GHz")
+        .or_else(|| rest.strip_suffix("GHZ"))?;
+    num.trim().parse::<f64>().ok().filter(|g| *g > 0.0)
 }
 
 /// Clock of this core in GHz, from a chain of dependent adds (one per cycle on every x86 core

@@ -24,6 +24,10 @@ pub(super) trait CpuKernel {
     fn run(&mut self, ctx: Ctx<'_>);
     /// The output of the last run, as f32.
     fn output(&self) -> Vec<f32>;
+    /// Copies of the buffers read in turn ([`Rotation`]).
+    fn copies(&self) -> usize {
+        1
+    }
 }
 
 pub(super) struct Runner<'a, K> {
@@ -43,6 +47,10 @@ impl<K: CpuKernel> Prepared for Runner<'_, K> {
             self.kernel.run(self.ctx);
         }
         Ok(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    fn copies(&self) -> u64 {
+        self.kernel.copies() as u64
     }
 }
 

@@ -159,6 +159,10 @@ impl<T: GemvElem> GemvKernel<T> {
 }
 
 impl<T: GemvElem> CpuKernel for GemvKernel<T> {
+    fn copies(&self) -> usize {
+        self.bufs.copies.len()
+    }
+
     fn run(&mut self, ctx: Ctx<'_>) {
         let (w, x) = self.bufs.advance();
         let x = T::widened(ctx.isa, x, &mut self.x);

@@ -36,12 +36,19 @@ mod exec;
 mod gemm;
 mod gemv;
 mod math;
+mod probes;
 mod rowwise;
 #[cfg(test)]
 mod tests;
 mod triad;
 
 pub use detect::{copies_to_defeat_cache, estimated_peak_gflops, simd_features};
+pub use probes::Probe;
+
+/// Size of the CPU's last-level cache (sysfs), if the OS says.
+pub fn last_level_cache() -> Option<usize> {
+    last_level_cache_bytes()
+}
 
 use attention::AttentionKernel;
 use decode::{DecodeStepKernel, DecodeTokenKernel};
@@ -55,7 +62,7 @@ use triad::TriadKernel;
 
 use super::{Backend, Prepared};
 use crate::reference::Inputs;
-use crate::results::{DeviceKind, DeviceRecord};
+use crate::results::{DeviceKind, DevicePeaks, DeviceRecord, PeakFigure, PeakPair};
 use crate::workload::{Dtype, Kernel, Workload};
 
 /// The host CPU as a backend.
@@ -65,6 +72,7 @@ pub struct CpuBackend {
     pool: ThreadPool,
     isa: Isa,
     llc_bytes: usize,
+    llc_known: bool,
 }
 
 impl CpuBackend {
@@ -78,13 +86,67 @@ impl CpuBackend {
             .thread_name(|i| format!("accelbench-cpu-{i}"))
             .build()
             .with_context(|| format!("could not start {threads} CPU worker threads"))?;
+        let llc = last_level_cache_bytes();
         Ok(CpuBackend {
             threads,
             cpu_model,
             pool,
             isa: Isa::detect(),
-            llc_bytes: last_level_cache_bytes().unwrap_or(ASSUMED_LLC_BYTES),
+            llc_bytes: llc.unwrap_or(ASSUMED_LLC_BYTES),
+            llc_known: llc.is_some(),
         })
+    }
+
+    /// Both peaks of each kind (FLOP/s: specification-derived and an FMA loop on every
+    /// worker; bandwidth: read, copy and triad probes) and the last-level cache. Takes a
+    /// second or two (the probes).
+    pub fn peaks(&self) -> DevicePeaks {
+        let (spec, how) = estimated_peak_gflops(self.threads);
+        let (flop_per_cycle, _) = detect::f32_flop_per_cycle();
+        let cores = sysinfo::System::physical_core_count()
+            .unwrap_or(self.threads)
+            .clamp(1, self.threads.max(1));
+        let measured = probes::fma_gflops(&self.pool).map(|p| PeakFigure {
+            value: p.value,
+            source: format!(
+                "{}: {:.2} GHz implied over {cores} physical core(s) at {flop_per_cycle} FLOP/cycle",
+                p.how,
+                p.value / (cores as f64 * flop_per_cycle as f64)
+            ),
+        });
+        let gflops = PeakPair {
+            note: spec.is_none().then(|| how.clone()).or_else(|| {
+                measured
+                    .is_none()
+                    .then(|| "no FMA loop for this CPU in this build".into())
+            }),
+            spec: spec.map(|value| PeakFigure { value, source: how }),
+            measured,
+        };
+        let bw = probes::bandwidth_gbps(&self.pool, self.llc_bytes);
+        let gbps = PeakPair {
+            spec: None,
+            measured: Some(PeakFigure {
+                value: bw.value,
+                source: bw.how,
+            }),
+            note: Some(
+                "no specification figure: the memory's channels and speed are not visible to an unprivileged process".into(),
+            ),
+        };
+        DevicePeaks {
+            gflops,
+            gbps,
+            cache_bytes: Some(self.llc_bytes as u64),
+            cache_source: if self.llc_known {
+                "last-level cache, from sysfs".into()
+            } else {
+                format!(
+                    "last-level cache unknown (sysfs does not say): {} MiB assumed",
+                    self.llc_bytes >> 20
+                )
+            },
+        }
     }
 
     pub fn threads(&self) -> usize {
@@ -108,7 +170,7 @@ impl Backend for CpuBackend {
     }
 
     fn record(&self) -> DeviceRecord {
-        let (peak, how) = estimated_peak_gflops(self.threads);
+        let peaks = self.peaks();
         DeviceRecord {
             id: "cpu".into(),
             kind: DeviceKind::Cpu,
@@ -116,9 +178,10 @@ impl Backend for CpuBackend {
             backend: "native".into(),
             driver: format!("{} threads", self.threads),
             device_type: Some("cpu".into()),
-            peak_gflops: peak,
-            peak_gbps: None,
-            peak_source: how,
+            peak_gflops: peaks.gflops.best(),
+            peak_gbps: peaks.gbps.best(),
+            peak_source: crate::results::describe_peaks(&peaks),
+            peaks: Some(peaks),
         }
     }
 
@@ -146,11 +209,12 @@ impl Backend for CpuBackend {
         };
         if matches!(w.kernel, Kernel::DecodeToken { .. }) {
             let need = w.host_memory_bytes();
+            // At most four fifths of what is available: the machine keeps running other work.
             let available = crate::env::available_memory_bytes();
-            if available > 0 && need > available {
+            if available > 0 && need > available / 5 * 4 {
                 let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
                 return Some(format!(
-                    "the whole model needs about {:.1} GiB of memory and {:.1} GiB is available now",
+                    "the whole model needs about {:.1} GiB of memory and {:.1} GiB is available now (at most four fifths of it is used)",
                     gib(need),
                     gib(available)
                 ));

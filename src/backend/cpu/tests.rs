@@ -4,7 +4,10 @@ use half::f16;
 use rayon::ThreadPoolBuilder;
 
 use super::attention::{ATTENTION_BLOCK, AttentionElem, AttentionPlan, attention_partial};
-use super::detect::{MAX_COPIES, copies_to_defeat_cache, estimated_peak_gflops, parse_cache_size};
+use super::detect::{
+    MAX_COPIES, copies_to_defeat_cache, estimated_peak_gflops, nominal_ghz_in_name,
+    parse_cache_size,
+};
 use super::elem::to_elem;
 use super::exec::{Ctx, PHASES, Phased};
 use super::gemv::gemv_rows_f16;
@@ -66,11 +69,20 @@ fn copies_cover_twice_the_cache_within_bounds() {
 }
 
 #[test]
+fn the_nominal_clock_is_read_from_the_cpu_name() {
+    assert_eq!(
+        nominal_ghz_in_name("Intel(R) Xeon(R) CPU @ 2.30GHz"),
+        Some(2.3)
+    );
+    assert_eq!(nominal_ghz_in_name("AMD EPYC 9R14 96-Core Processor"), None);
+}
+
+#[test]
 fn peak_estimate_says_how() {
     let (peak, how) = estimated_peak_gflops(2);
     if let Some(p) = peak {
         assert!(p > 0.0);
-        assert!(how.contains("2 threads x"), "{how}");
+        assert!(how.contains("used by 2 worker(s)"), "{how}");
         assert!(how.contains("FLOP/cycle"), "{how}");
     }
 }

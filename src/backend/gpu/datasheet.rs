@@ -52,6 +52,78 @@ pub(super) const KNOWN_FP32_PEAKS: &[(&str, f64, &str)] = &[
     ),
 ];
 
+/// Published memory bandwidth (GB/s) and L2 cache (MiB) of the same GPUs, matched the same way.
+pub(super) const KNOWN_MEMORY: &[(&str, f64, u64, &str)] = &[
+    (
+        "H100 PCIe",
+        2_000.0,
+        50,
+        "NVIDIA H100 datasheet, PCIe: 2.0 TB/s; Hopper whitepaper: 50 MB L2",
+    ),
+    (
+        "H100 NVL",
+        3_900.0,
+        50,
+        "NVIDIA H100 datasheet, NVL: 3.9 TB/s; 50 MB L2",
+    ),
+    (
+        "H100",
+        3_350.0,
+        50,
+        "NVIDIA H100 datasheet, SXM5: 3.35 TB/s; Hopper whitepaper: 50 MB L2",
+    ),
+    (
+        "H200",
+        4_800.0,
+        50,
+        "NVIDIA H200 datasheet: 4.8 TB/s; 50 MB L2",
+    ),
+    (
+        "A100",
+        2_039.0,
+        40,
+        "NVIDIA A100 datasheet, 80 GB SXM: 2.04 TB/s (the 40 GB part: 1.56); 40 MB L2",
+    ),
+    (
+        "L40S",
+        864.0,
+        96,
+        "NVIDIA L40S datasheet: 864 GB/s; Ada whitepaper: 96 MB L2",
+    ),
+    ("L40", 864.0, 96, "NVIDIA L40 datasheet: 864 GB/s; 96 MB L2"),
+    ("L4", 300.0, 48, "NVIDIA L4 datasheet: 300 GB/s; 48 MB L2"),
+    ("A10G", 600.0, 6, "NVIDIA A10 datasheet: 600 GB/s; 6 MB L2"),
+    ("A10", 600.0, 6, "NVIDIA A10 datasheet: 600 GB/s; 6 MB L2"),
+    (
+        "RTX 4090",
+        1_008.0,
+        72,
+        "NVIDIA Ada whitepaper, RTX 4090: 1008 GB/s; 72 MB L2",
+    ),
+    (
+        "RTX 3090",
+        936.0,
+        6,
+        "NVIDIA Ampere GA102 whitepaper, RTX 3090: 936 GB/s; 6 MB L2",
+    ),
+    ("T4", 320.0, 4, "NVIDIA T4 datasheet: 320 GB/s; 4 MB L2"),
+    (
+        "V100",
+        900.0,
+        6,
+        "NVIDIA V100 datasheet, SXM2: 900 GB/s; 6 MB L2",
+    ),
+];
+
+/// The published bandwidth (GB/s), L2 (bytes) and their source for an adapter name, if known.
+pub fn known_memory(adapter_name: &str) -> Option<(f64, u64, &'static str)> {
+    let name = adapter_name.to_ascii_lowercase();
+    KNOWN_MEMORY
+        .iter()
+        .find(|(key, _, _, _)| contains_word(&name, &key.to_ascii_lowercase()))
+        .map(|&(_, gbps, l2_mib, source)| (gbps, l2_mib << 20, source))
+}
+
 /// The published FP32 peak (GFLOP/s) and its source for an adapter name, if known.
 pub fn known_fp32_peak(adapter_name: &str) -> Option<(f64, &'static str)> {
     let name = adapter_name.to_ascii_lowercase();

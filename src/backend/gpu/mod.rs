@@ -25,14 +25,14 @@ mod probes;
 mod timing;
 
 pub use adapters::{AdapterInfo, enumerate};
-pub use datasheet::known_fp32_peak;
+pub use datasheet::{known_fp32_peak, known_memory};
 
 use layout::pad4;
 use timing::GpuPrepared;
 
 use super::{Backend, Prepared};
 use crate::reference::Inputs;
-use crate::results::{DeviceKind, DeviceRecord};
+use crate::results::{DeviceKind, DevicePeaks, DeviceRecord, PeakFigure, PeakPair};
 use crate::workload::{Dtype, Kernel, Workload};
 
 /// One embedded WGSL kernel file.
@@ -102,37 +102,104 @@ pub struct GpuBackend {
     use_timestamps: bool,
 }
 
+/// L2 assumed for an adapter that is not in the datasheet table: larger than most GPUs', so
+/// rows are marked in-cache rather than read as memory bandwidth when in doubt.
+const ASSUMED_L2_BYTES: u64 = 64 << 20;
+
+impl GpuBackend {
+    /// The adapter's L2 (datasheet table; a software adapter's is the CPU's last-level cache;
+    /// else [`ASSUMED_L2_BYTES`]) and where that figure came from.
+    fn l2(&self) -> (u64, String) {
+        match (known_memory(&self.info.name), self.info.software) {
+            (Some((_, l2, src)), _) => (l2, format!("L2: {src}")),
+            (None, true) => match crate::backend::cpu::last_level_cache() {
+                Some(b) => (
+                    b as u64,
+                    "software adapter: the CPU's last-level cache, from sysfs".into(),
+                ),
+                None => (
+                    ASSUMED_L2_BYTES,
+                    format!(
+                        "software adapter, CPU cache unknown: {} MiB assumed",
+                        ASSUMED_L2_BYTES >> 20
+                    ),
+                ),
+            },
+            (None, false) => (
+                ASSUMED_L2_BYTES,
+                format!(
+                    "L2 unknown for this adapter: {} MiB assumed",
+                    ASSUMED_L2_BYTES >> 20
+                ),
+            ),
+        }
+    }
+
+    /// Copies of `bytes` of weights that make one pass over all of them at least twice the L2
+    /// (memory-bound plans rotate through them, as the CPU backend does).
+    pub(in crate::backend::gpu) fn rotation_copies(&self, bytes: u64) -> usize {
+        crate::backend::cpu::copies_to_defeat_cache(bytes as usize, self.l2().0 as usize)
+    }
+
+    /// Both peaks of each kind (specification: the datasheet table; measured: the FMA and copy
+    /// kernels) and the cache that decides `in_cache` (L2; a software adapter's is the CPU's).
+    pub fn peaks(&self) -> DevicePeaks {
+        let spec_flops = known_fp32_peak(&self.info.name).map(|(g, src)| PeakFigure {
+            value: g,
+            source: src.to_string(),
+        });
+        let (measured_flops, flops_err) = match self.measure_fma_gflops() {
+            Ok((g, how)) => (
+                Some(PeakFigure {
+                    value: g,
+                    source: how,
+                }),
+                None,
+            ),
+            Err(e) => (None, Some(format!("FMA kernel failed: {e:#}"))),
+        };
+        let memory = known_memory(&self.info.name);
+        let spec_bw = memory.map(|(g, _, src)| PeakFigure {
+            value: g,
+            source: src.to_string(),
+        });
+        let (measured_bw, bw_err) = match self.measure_copy_gbps() {
+            Ok((g, how)) => (
+                Some(PeakFigure {
+                    value: g,
+                    source: format!(
+                        "{how}; read + write bytes counted, no write-allocate (GPU L2 writes whole sectors)"
+                    ),
+                }),
+                None,
+            ),
+            Err(e) => (None, Some(format!("copy kernel failed: {e:#}"))),
+        };
+        let not_in_table = || "not in the datasheet table".to_string();
+        let (cache_bytes, cache_source) = self.l2();
+        DevicePeaks {
+            gflops: PeakPair {
+                note: flops_err.or_else(|| spec_flops.is_none().then(not_in_table)),
+                spec: spec_flops,
+                measured: measured_flops,
+            },
+            gbps: PeakPair {
+                note: bw_err.or_else(|| spec_bw.is_none().then(not_in_table)),
+                spec: spec_bw,
+                measured: measured_bw,
+            },
+            cache_bytes: Some(cache_bytes),
+            cache_source,
+        }
+    }
+}
+
 impl Backend for GpuBackend {
     fn record(&self) -> DeviceRecord {
-        let mut sources = Vec::new();
-        let peak_gflops = match known_fp32_peak(&self.info.name) {
-            Some((g, src)) => {
-                sources.push(format!("FP32 peak: {src}"));
-                Some(g)
-            }
-            None => match self.measure_fma_gflops() {
-                Ok((g, how)) => {
-                    sources.push(format!("FP32 peak: {how}"));
-                    Some(g)
-                }
-                Err(e) => {
-                    sources.push(format!("FP32 peak unknown (FMA kernel failed: {e:#})"));
-                    None
-                }
-            },
-        };
-        let peak_gbps = match self.measure_copy_gbps() {
-            Ok((g, how)) => {
-                sources.push(format!("bandwidth: {how}"));
-                Some(g)
-            }
-            Err(e) => {
-                sources.push(format!("bandwidth unknown (copy kernel failed: {e:#})"));
-                None
-            }
-        };
+        let peaks = self.peaks();
+        let mut source = crate::results::describe_peaks(&peaks);
         if self.info.software {
-            sources.push("software adapter: CPU emulation, not GPU performance".to_string());
+            source.push_str(" | software adapter: CPU emulation, not GPU performance");
         }
         DeviceRecord {
             id: format!("gpu{}", self.info.index),
@@ -141,9 +208,10 @@ impl Backend for GpuBackend {
             backend: self.info.backend.clone(),
             driver: self.info.driver.clone(),
             device_type: Some(self.info.device_type.clone()),
-            peak_gflops,
-            peak_gbps,
-            peak_source: sources.join("; "),
+            peak_gflops: peaks.gflops.best(),
+            peak_gbps: peaks.gbps.best(),
+            peak_source: source,
+            peaks: Some(peaks),
         }
     }
 
@@ -251,9 +319,12 @@ impl Backend for GpuBackend {
         self.check(&format!("preparing {}", w.label()))?;
         let timestamps = self.new_timestamps();
         self.check("creating timestamp queries")?;
+        let mut sets = vec![plan.dispatches];
+        sets.extend(plan.more);
         Ok(Box::new(GpuPrepared {
             gpu: self,
-            dispatches: plan.dispatches,
+            sets,
+            next: 0,
             output: plan.output,
             layout: plan.layout,
             timestamps,

@@ -20,12 +20,24 @@ impl GpuBackend {
         iters: u64,
         ts: Option<&Timestamps>,
     ) -> Result<u64> {
+        self.time_rotated(std::slice::from_ref(&dispatches), 0, iters, ts)
+    }
+
+    /// [`Self::time_dispatches`] over rotated copies: invocation `i` runs
+    /// `sets[(first + i) % sets.len()]`.
+    pub(super) fn time_rotated<D: AsRef<[Dispatch]>>(
+        &self,
+        sets: &[D],
+        first: usize,
+        iters: u64,
+        ts: Option<&Timestamps>,
+    ) -> Result<u64> {
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("timed"),
             });
-        encode_pass(&mut enc, dispatches, iters, ts);
+        encode_rotated(&mut enc, sets, first, iters, ts);
         let mut cmds = Vec::with_capacity(2);
         if let Some(t) = ts {
             enc.resolve_query_set(&t.set, 0..2, &t.resolve, 0);
@@ -87,6 +99,17 @@ pub(super) fn encode_pass(
     iters: u64,
     ts: Option<&Timestamps>,
 ) {
+    encode_rotated(enc, std::slice::from_ref(&dispatches), 0, iters, ts);
+}
+
+/// `iters` invocations in one compute pass, invocation `i` running `sets[(first + i) % len]`.
+pub(super) fn encode_rotated<D: AsRef<[Dispatch]>>(
+    enc: &mut wgpu::CommandEncoder,
+    sets: &[D],
+    first: usize,
+    iters: u64,
+    ts: Option<&Timestamps>,
+) {
     let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
         label: Some("kernels"),
         timestamp_writes: ts.map(|t| wgpu::ComputePassTimestampWrites {
@@ -95,8 +118,8 @@ pub(super) fn encode_pass(
             end_of_pass_write_index: Some(1),
         }),
     });
-    for _ in 0..iters {
-        for d in dispatches {
+    for i in 0..iters as usize {
+        for d in sets[(first + i) % sets.len()].as_ref() {
             pass.set_pipeline(&d.pipeline);
             pass.set_bind_group(0, &d.bind_group, &[]);
             pass.dispatch_workgroups(d.groups.0, d.groups.1, 1);
@@ -107,7 +130,10 @@ pub(super) fn encode_pass(
 /// A workload with its buffers, bind groups and pipelines built.
 pub(super) struct GpuPrepared<'a> {
     pub(super) gpu: &'a GpuBackend,
-    pub(super) dispatches: Vec<Dispatch>,
+    /// One dispatch list per copy of the weights (one list when not rotated).
+    pub(super) sets: Vec<Vec<Dispatch>>,
+    /// The copy the next invocation reads.
+    pub(super) next: usize,
     pub(super) output: wgpu::Buffer,
     pub(super) layout: OutputLayout,
     pub(super) timestamps: Option<Timestamps>,
@@ -123,7 +149,7 @@ impl Prepared for GpuPrepared<'_> {
         let mut enc = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("run") });
-        encode_pass(&mut enc, &self.dispatches, 1, None);
+        encode_pass(&mut enc, &self.sets[0], 1, None);
         enc.copy_buffer_to_buffer(&self.output, 0, &rb, 0, round_up(bytes, 4));
         gpu.check("encoding the kernel")?;
         gpu.queue.submit([enc.finish()]);
@@ -132,8 +158,15 @@ impl Prepared for GpuPrepared<'_> {
     }
 
     fn time(&mut self, iters: u64) -> Result<u64> {
-        self.gpu
-            .time_dispatches(&self.dispatches, iters, self.timestamps.as_ref())
+        let ns = self
+            .gpu
+            .time_rotated(&self.sets, self.next, iters, self.timestamps.as_ref())?;
+        self.next = (self.next + iters as usize) % self.sets.len();
+        Ok(ns)
+    }
+
+    fn copies(&self) -> u64 {
+        self.sets.len() as u64
     }
 
     fn timer(&self) -> TimerKind {

@@ -178,8 +178,18 @@ impl GpuBackend {
         let layer = self.upload_layer(model, &b[1..], &mut keep);
         let scratch = self.scratch(model, &mut keep);
         let ds = self.layer_dispatches(model, context, &layer, &scratch, &x, &out, &mut keep)?;
+        // Further copies of the layer, read in turn, so a small layer is not timed from L2.
+        let layer_bytes = 4 * b[1..].iter().map(|v| v.len() as u64).sum::<u64>();
+        let mut more = Vec::new();
+        for _ in 1..self.rotation_copies(layer_bytes) {
+            let layer = self.upload_layer(model, &b[1..], &mut keep);
+            more.push(
+                self.layer_dispatches(model, context, &layer, &scratch, &x, &out, &mut keep)?,
+            );
+        }
         Ok(Plan {
             dispatches: ds,
+            more,
             output: out,
             layout: OutputLayout::dense(Dtype::F32, h),
             buffers: keep,
@@ -256,6 +266,7 @@ impl GpuBackend {
         keep.push(p);
         Ok(Plan {
             dispatches: ds,
+            more: Vec::new(),
             output: logits,
             layout: OutputLayout::dense(Dtype::F32, vocab + 1),
             buffers: keep,

@@ -52,6 +52,7 @@ impl GpuBackend {
         let d = self.dispatch(name, &[&a, &b, &c, &params], groups)?;
         Ok(Plan {
             dispatches: vec![d],
+            more: Vec::new(),
             layout: OutputLayout {
                 dtype,
                 rows: m,

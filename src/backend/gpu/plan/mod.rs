@@ -13,6 +13,10 @@ use super::timing::Dispatch;
 /// What a prepare step builds before it is wrapped in [`GpuPrepared`].
 pub(super) struct Plan {
     pub(super) dispatches: Vec<Dispatch>,
+    /// The same dispatches over further identical copies of the weights, for memory-bound
+    /// kernels: invocations take the copies in turn, so one pass over all of them is larger
+    /// than the L2 ([`crate::backend::cpu::copies_to_defeat_cache`]). Empty when not rotated.
+    pub(super) more: Vec<Vec<Dispatch>>,
     pub(super) output: wgpu::Buffer,
     pub(super) layout: OutputLayout,
     pub(super) buffers: Vec<wgpu::Buffer>,

@@ -40,6 +40,7 @@ impl GpuBackend {
         let d = self.rows_dispatch("softmax_f32", &[&x, &y], rows, &params, &mut keep)?;
         Ok(Plan {
             dispatches: vec![d],
+            more: Vec::new(),
             output: y,
             layout: OutputLayout::dense(Dtype::F32, rows * cols),
             buffers: keep,
@@ -68,6 +69,7 @@ impl GpuBackend {
         let d = self.rows_dispatch("rmsnorm_f32", &[&x, &g, &y], rows, &params, &mut keep)?;
         Ok(Plan {
             dispatches: vec![d],
+            more: Vec::new(),
             output: y,
             layout: OutputLayout::dense(Dtype::F32, rows * cols),
             buffers: keep,

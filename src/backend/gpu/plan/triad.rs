@@ -19,6 +19,7 @@ impl GpuBackend {
         let d = self.dispatch("stream_triad", &[&b, &c, &a, &params], groups)?;
         Ok(Plan {
             dispatches: vec![d],
+            more: Vec::new(),
             output: a.clone(),
             layout: OutputLayout::dense(Dtype::F32, n),
             buffers: vec![a, b, c, params],
