@@ -279,6 +279,23 @@ impl Backend for GpuBackend {
                 ));
             }
         }
+        if let Kernel::DecodeStep { model, .. } | Kernel::DecodeToken { model, .. } = &w.kernel {
+            // A layer's five weight matrices are one buffer (plan/decode.rs), never bound whole.
+            let h = pad4(model.hidden);
+            let packed = 4
+                * (model.qkv_width() * h
+                    + model.hidden * pad4(model.q_heads * model.head_dim)
+                    + 2 * model.ffn * h
+                    + model.hidden * pad4(model.ffn))
+                + 5 * self.limits.min_storage_buffer_offset_alignment as u64;
+            if packed > max_buf {
+                return Some(format!(
+                    "one layer's weights would be {} in one buffer but adapter '{name}' allows at most {} (max_buffer_size)",
+                    fmt_bytes(packed),
+                    fmt_bytes(max_buf)
+                ));
+            }
+        }
         let max_dim = self.limits.max_compute_workgroups_per_dimension as u64;
         let too_many = match &w.kernel {
             Kernel::Gemm { m, n, .. } => {

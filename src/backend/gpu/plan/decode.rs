@@ -6,23 +6,35 @@ use anyhow::Result;
 
 use super::Plan;
 use crate::backend::gpu::GpuBackend;
+use crate::backend::gpu::device::Part;
 use crate::backend::gpu::layout::{OutputLayout, matrix_bytes, pad4, u32_of};
 use crate::backend::gpu::timing::Dispatch;
 use crate::model::ModelShape;
 use crate::reference::Inputs;
 use crate::workload::{Dtype, Kernel, Workload};
 
-/// One layer's weights and KV cache on the device.
+/// One layer's weights and KV cache on the device. The five weight matrices live in one
+/// buffer, each bound as a range of it: one allocation per layer, so where the driver places
+/// it cannot split a layer's weights between placements of different speed.
 struct LayerBuffers {
     attn_norm: wgpu::Buffer,
-    w_qkv: wgpu::Buffer,
     k_cache: wgpu::Buffer,
     v_cache: wgpu::Buffer,
-    w_o: wgpu::Buffer,
     mlp_norm: wgpu::Buffer,
-    w_gate: wgpu::Buffer,
-    w_up: wgpu::Buffer,
-    w_down: wgpu::Buffer,
+    weights: wgpu::Buffer,
+    /// Byte ranges of W_qkv, W_o, W_gate, W_up and W_down in `weights`.
+    ranges: [(u64, u64); 5],
+}
+
+impl LayerBuffers {
+    fn w(&self, i: usize) -> Part<'_> {
+        let (offset, size) = self.ranges[i];
+        Part {
+            buffer: &self.weights,
+            offset,
+            size,
+        }
+    }
 }
 
 /// Activations of one layer, reused by every layer of a model.
@@ -52,27 +64,30 @@ impl GpuBackend {
         let (h, ffn) = (model.hidden, model.ffn);
         let attn_w = model.q_heads * model.head_dim;
         let f = Dtype::F32;
+        let (weights, ranges) = self.storage_packed(
+            "layer weights",
+            &[
+                &matrix_bytes(&b[1], model.qkv_width(), h, f),
+                &matrix_bytes(&b[4], h, attn_w, f),
+                &matrix_bytes(&b[6], ffn, h, f),
+                &matrix_bytes(&b[7], ffn, h, f),
+                &matrix_bytes(&b[8], h, ffn, f),
+            ],
+        );
         let l = LayerBuffers {
             attn_norm: self.storage_init("attn_norm", &f32b(&b[0])),
-            w_qkv: self.storage_init("W_qkv", &matrix_bytes(&b[1], model.qkv_width(), h, f)),
             k_cache: self.storage_init("K cache", &f32b(&b[2])),
             v_cache: self.storage_init("V cache", &f32b(&b[3])),
-            w_o: self.storage_init("W_o", &matrix_bytes(&b[4], h, attn_w, f)),
             mlp_norm: self.storage_init("mlp_norm", &f32b(&b[5])),
-            w_gate: self.storage_init("W_gate", &matrix_bytes(&b[6], ffn, h, f)),
-            w_up: self.storage_init("W_up", &matrix_bytes(&b[7], ffn, h, f)),
-            w_down: self.storage_init("W_down", &matrix_bytes(&b[8], h, ffn, f)),
+            weights,
+            ranges: ranges.try_into().expect("five matrices"),
         };
         keep.extend([
             l.attn_norm.clone(),
-            l.w_qkv.clone(),
             l.k_cache.clone(),
             l.v_cache.clone(),
-            l.w_o.clone(),
             l.mlp_norm.clone(),
-            l.w_gate.clone(),
-            l.w_up.clone(),
-            l.w_down.clone(),
+            l.weights.clone(),
         ]);
         l
     }
@@ -122,7 +137,7 @@ impl GpuBackend {
         let f = Dtype::F32;
         let mut ds = Vec::new();
         ds.push(self.rows_dispatch("rmsnorm_f32", &[x, &l.attn_norm, &s.xn], 1, &norm, keep)?);
-        ds.push(self.gemv_dispatch(f, &l.w_qkv, &s.xn, None, &s.qkv, qkv_w, h, keep)?);
+        ds.push(self.gemv_dispatch(f, l.w(0), &s.xn, None, &s.qkv, qkv_w, h, keep)?);
         let kv_params = self.uniform(&[
             u32_of(model.q_heads, "q_heads")?,
             u32_of(model.kv_heads, "kv_heads")?,
@@ -147,10 +162,10 @@ impl GpuBackend {
             model.head_dim,
             keep,
         )?);
-        ds.push(self.gemv_dispatch(f, &l.w_o, &s.attn, Some(x), &s.h1, h, attn_w, keep)?);
+        ds.push(self.gemv_dispatch(f, l.w(1), &s.attn, Some(x), &s.h1, h, attn_w, keep)?);
         ds.push(self.rows_dispatch("rmsnorm_f32", &[&s.h1, &l.mlp_norm, &s.hn], 1, &norm, keep)?);
-        ds.push(self.gemv_dispatch(f, &l.w_gate, &s.hn, None, &s.gate, ffn, h, keep)?);
-        ds.push(self.gemv_dispatch(f, &l.w_up, &s.hn, None, &s.up, ffn, h, keep)?);
+        ds.push(self.gemv_dispatch(f, l.w(2), &s.hn, None, &s.gate, ffn, h, keep)?);
+        ds.push(self.gemv_dispatch(f, l.w(3), &s.hn, None, &s.up, ffn, h, keep)?);
         let silu = [u32_of(ffn, "ffn")?];
         ds.push(self.rows_dispatch(
             "silu_mul",
@@ -159,7 +174,7 @@ impl GpuBackend {
             &silu,
             keep,
         )?);
-        ds.push(self.gemv_dispatch(f, &l.w_down, &s.act, Some(&s.h1), out, h, ffn, keep)?);
+        ds.push(self.gemv_dispatch(f, l.w(4), &s.act, Some(&s.h1), out, h, ffn, keep)?);
         Ok(ds)
     }
 

@@ -4,6 +4,7 @@ use anyhow::Result;
 
 use super::Plan;
 use crate::backend::gpu::GpuBackend;
+use crate::backend::gpu::device::Bind;
 use crate::backend::gpu::layout::{OutputLayout, matrix_bytes, pad4, u32_of};
 use crate::backend::gpu::timing::Dispatch;
 use crate::reference::Inputs;
@@ -12,10 +13,10 @@ use crate::workload::Dtype;
 impl GpuBackend {
     /// GEMV dispatch `y = W x (+ res)`; `k` is the unpadded row length.
     #[allow(clippy::too_many_arguments)]
-    pub(in crate::backend::gpu) fn gemv_dispatch(
+    pub(in crate::backend::gpu) fn gemv_dispatch<'w>(
         &self,
         dtype: Dtype,
-        w: &wgpu::Buffer,
+        w: impl Into<Bind<'w>>,
         x: &wgpu::Buffer,
         res: Option<&wgpu::Buffer>,
         y: &wgpu::Buffer,
@@ -44,7 +45,8 @@ impl GpuBackend {
             }
         };
         let groups = self.grid(n)?;
-        let d = self.dispatch(name, &[w, x, res, y, &params], groups)?;
+        let binds = [w.into(), x.into(), res.into(), y.into(), (&params).into()];
+        let d = self.dispatch_bound(name, &binds, groups)?;
         keep.push(params);
         Ok(d)
     }
