@@ -77,6 +77,8 @@ pub const KERNELS: &[KernelSource] = &[
     kernel!("kv_append", false, false),
     kernel!("silu_mul", false, false),
     kernel!("argmax_f32", false, false),
+    kernel!("gemv_f16w_subgroup", true, true),
+    kernel!("gemv_f16w_shared", true, false),
 ];
 
 /// Largest head dimension the attention kernel holds in workgroup memory.
@@ -227,9 +229,12 @@ impl Backend for GpuBackend {
             ));
         }
         if w.dtype == Dtype::F16 {
-            if !matches!(w.kernel, Kernel::Gemm { .. } | Kernel::Gemv { .. }) {
+            if !matches!(
+                w.kernel,
+                Kernel::Gemm { .. } | Kernel::Gemv { .. } | Kernel::DecodeToken { .. }
+            ) {
                 return Some(format!(
-                    "the GPU backend has f16 kernels for gemm and gemv only, not {}",
+                    "the GPU backend has f16 kernels for gemm, gemv and decode_token only, not {}",
                     w.kernel_name()
                 ));
             }
