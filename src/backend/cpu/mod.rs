@@ -209,12 +209,12 @@ impl Backend for CpuBackend {
         };
         if matches!(w.kernel, Kernel::DecodeToken { .. }) {
             let need = w.host_memory_bytes();
-            // At most four fifths of what is available: the machine keeps running other work.
+            // At most three quarters of what is available: the machine keeps running other work.
             let available = crate::env::available_memory_bytes();
-            if available > 0 && need > available / 5 * 4 {
+            if available > 0 && need > available / 4 * 3 {
                 let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
                 return Some(format!(
-                    "the whole model needs about {:.1} GiB of memory and {:.1} GiB is available now (at most four fifths of it is used)",
+                    "the whole model needs about {:.1} GiB of memory and {:.1} GiB is available now (at most three quarters of it is used)",
                     gib(need),
                     gib(available)
                 ));
