@@ -1,6 +1,7 @@
 //! CPU backend: GEMM through the `gemm` crate (runtime SIMD dispatch; f32, and f16 with f32
 //! accumulation), the other kernels hand-written, vectorisable and threaded across `threads`
-//! workers. f16 runs for GEMM and GEMV only.
+//! workers. f16 runs for GEMM, GEMV, decode attention, the decode step and the whole-model
+//! decode (`decode_token`); the measured peaks come from `probes`.
 //!
 //! Threads: every backend owns one rayon pool of exactly `threads` workers, built once; each
 //! kernel call runs inside it (`ThreadPool::install`), so `--threads N` means N busy cores.
