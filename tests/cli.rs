@@ -298,3 +298,13 @@ fn a_schema_1_file_still_loads_with_its_old_fields() {
     assert!(run.results.iter().all(|r| !r.extra.in_cache));
     assert_eq!(results::SCHEMA_VERSION, 2);
 }
+
+#[test]
+fn a_whole_model_too_large_for_memory_is_skipped_with_a_note_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = accelbench();
+    c.args(["run", "--device", "cpu", "--kernel", "decode_token"])
+        .args(["--model", "llama-3.1-405b", "--dtype", "f16", "--out"])
+        .arg(dir.path().join("big.json"));
+    assert_usage_error(&mut c, "the whole model needs about");
+}

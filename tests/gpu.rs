@@ -165,6 +165,13 @@ fn small_workloads() -> Vec<Workload> {
             },
             F32,
         ),
+        Workload::new(
+            Kernel::DecodeToken {
+                model: accelbench::model::ModelShape::tiny(),
+                context: 33,
+            },
+            F16,
+        ),
     ]
 }
 

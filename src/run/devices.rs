@@ -164,7 +164,11 @@ pub fn devices(json: bool, out: &mut dyn Write) -> Result<()> {
     )?;
     writeln!(out, "         SIMD: {}", c.simd.join(" "))?;
     match c.peak_gflops_estimate {
-        Some(p) => writeln!(out, "         peak f32: {p:.0} GFLOP/s ({})", c.peak_source)?,
+        Some(p) => writeln!(
+            out,
+            "         peak f32 (specification; `run` also measures it): {p:.0} GFLOP/s ({})",
+            c.peak_source
+        )?,
         None => writeln!(out, "         peak f32: unknown ({})", c.peak_source)?,
     }
     if report.gpus.is_empty() {

@@ -12,6 +12,33 @@ use wgpu::util::DeviceExt;
 use super::adapters::{AdapterInfo, adapter_info, new_instance, sorted_adapters};
 use super::layout::{grid_2d, pad_bytes, pad4, round_up};
 use super::timing::{Dispatch, Timestamps};
+
+/// A byte range of a buffer, bound as one storage binding.
+#[derive(Clone, Copy)]
+pub(super) struct Part<'a> {
+    pub(super) buffer: &'a wgpu::Buffer,
+    pub(super) offset: u64,
+    pub(super) size: u64,
+}
+
+/// What a kernel binding gets: a whole buffer or a range of one (sub-allocated weights).
+#[derive(Clone, Copy)]
+pub(super) enum Bind<'a> {
+    Whole(&'a wgpu::Buffer),
+    Part(Part<'a>),
+}
+
+impl<'a> From<&'a wgpu::Buffer> for Bind<'a> {
+    fn from(b: &'a wgpu::Buffer) -> Self {
+        Bind::Whole(b)
+    }
+}
+
+impl<'a> From<Part<'a>> for Bind<'a> {
+    fn from(p: Part<'a>) -> Self {
+        Bind::Part(p)
+    }
+}
 use super::{ATTENTION_CHUNK, GpuBackend, KERNELS};
 use crate::workload::{Kernel, Workload};
 
@@ -147,6 +174,29 @@ impl GpuBackend {
         Ok(pipeline)
     }
 
+    /// One storage buffer holding `parts` one after the other, each starting at a multiple of
+    /// the adapter's storage-binding offset alignment; the ranges to bind them.
+    pub(super) fn storage_packed(
+        &self,
+        label: &str,
+        parts: &[&[u8]],
+    ) -> (wgpu::Buffer, Vec<(u64, u64)>) {
+        let align = (self.limits.min_storage_buffer_offset_alignment as u64).max(16);
+        let mut ranges = Vec::with_capacity(parts.len());
+        let mut end = 0u64;
+        for p in parts {
+            let offset = round_up(end, align);
+            let size = round_up((p.len() as u64).max(16), 16);
+            ranges.push((offset, size));
+            end = offset + size;
+        }
+        let mut bytes = vec![0u8; end as usize];
+        for (p, &(offset, _)) in parts.iter().zip(&ranges) {
+            bytes[offset as usize..offset as usize + p.len()].copy_from_slice(p);
+        }
+        (self.storage_init(label, &bytes), ranges)
+    }
+
     pub(super) fn storage_init(&self, label: &str, bytes: &[u8]) -> wgpu::Buffer {
         let padded;
         let contents = if bytes.len().is_multiple_of(16) && !bytes.is_empty() {
@@ -205,6 +255,17 @@ impl GpuBackend {
         buffers: &[&wgpu::Buffer],
         groups: (u32, u32),
     ) -> Result<Dispatch> {
+        let binds: Vec<Bind<'_>> = buffers.iter().map(|&b| Bind::from(b)).collect();
+        self.dispatch_bound(kernel, &binds, groups)
+    }
+
+    /// [`Self::dispatch`] with whole buffers or ranges of one ([`Bind`]).
+    pub(super) fn dispatch_bound(
+        &self,
+        kernel: &'static str,
+        buffers: &[Bind<'_>],
+        groups: (u32, u32),
+    ) -> Result<Dispatch> {
         let pipeline = self.pipeline(kernel)?;
         let layout = pipeline.get_bind_group_layout(0);
         let entries: Vec<wgpu::BindGroupEntry> = buffers
@@ -212,7 +273,14 @@ impl GpuBackend {
             .enumerate()
             .map(|(i, b)| wgpu::BindGroupEntry {
                 binding: i as u32,
-                resource: b.as_entire_binding(),
+                resource: match *b {
+                    Bind::Whole(b) => b.as_entire_binding(),
+                    Bind::Part(p) => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: p.buffer,
+                        offset: p.offset,
+                        size: wgpu::BufferSize::new(p.size),
+                    }),
+                },
             })
             .collect();
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {

@@ -77,6 +77,8 @@ pub const KERNELS: &[KernelSource] = &[
     kernel!("kv_append", false, false),
     kernel!("silu_mul", false, false),
     kernel!("argmax_f32", false, false),
+    kernel!("gemv_f16w_subgroup", true, true),
+    kernel!("gemv_f16w_shared", true, false),
 ];
 
 /// Largest head dimension the attention kernel holds in workgroup memory.
@@ -227,9 +229,12 @@ impl Backend for GpuBackend {
             ));
         }
         if w.dtype == Dtype::F16 {
-            if !matches!(w.kernel, Kernel::Gemm { .. } | Kernel::Gemv { .. }) {
+            if !matches!(
+                w.kernel,
+                Kernel::Gemm { .. } | Kernel::Gemv { .. } | Kernel::DecodeToken { .. }
+            ) {
                 return Some(format!(
-                    "the GPU backend has f16 kernels for gemm and gemv only, not {}",
+                    "the GPU backend has f16 kernels for gemm, gemv and decode_token only, not {}",
                     w.kernel_name()
                 ));
             }
@@ -276,6 +281,23 @@ impl Backend for GpuBackend {
                 return Some(format!(
                     "buffer {label} would be {}, too large for 32-bit indexing in the kernels",
                     fmt_bytes(bytes)
+                ));
+            }
+        }
+        if let Kernel::DecodeStep { model, .. } | Kernel::DecodeToken { model, .. } = &w.kernel {
+            // A layer's five weight matrices are one buffer (plan/decode.rs), never bound whole.
+            let h = pad4(model.hidden);
+            let packed = 4
+                * (model.qkv_width() * h
+                    + model.hidden * pad4(model.q_heads * model.head_dim)
+                    + 2 * model.ffn * h
+                    + model.hidden * pad4(model.ffn))
+                + 5 * self.limits.min_storage_buffer_offset_alignment as u64;
+            if packed > max_buf {
+                return Some(format!(
+                    "one layer's weights would be {} in one buffer but adapter '{name}' allows at most {} (max_buffer_size)",
+                    fmt_bytes(packed),
+                    fmt_bytes(max_buf)
                 ));
             }
         }

@@ -4,6 +4,7 @@ use anyhow::Result;
 
 use super::Plan;
 use crate::backend::gpu::GpuBackend;
+use crate::backend::gpu::device::Bind;
 use crate::backend::gpu::layout::{OutputLayout, matrix_bytes, pad4, u32_of};
 use crate::backend::gpu::timing::Dispatch;
 use crate::reference::Inputs;
@@ -12,10 +13,10 @@ use crate::workload::Dtype;
 impl GpuBackend {
     /// GEMV dispatch `y = W x (+ res)`; `k` is the unpadded row length.
     #[allow(clippy::too_many_arguments)]
-    pub(in crate::backend::gpu) fn gemv_dispatch(
+    pub(in crate::backend::gpu) fn gemv_dispatch<'w>(
         &self,
         dtype: Dtype,
-        w: &wgpu::Buffer,
+        w: impl Into<Bind<'w>>,
         x: &wgpu::Buffer,
         res: Option<&wgpu::Buffer>,
         y: &wgpu::Buffer,
@@ -23,12 +24,39 @@ impl GpuBackend {
         k: u64,
         keep: &mut Vec<wgpu::Buffer>,
     ) -> Result<Dispatch> {
-        let name = match (dtype, self.subgroups()) {
-            (Dtype::F32, true) => "gemv_f32_subgroup",
-            (Dtype::F32, false) => "gemv_f32_shared",
-            (Dtype::F16, true) => "gemv_f16_subgroup",
-            (Dtype::F16, false) => "gemv_f16_shared",
-        };
+        self.gemv_named(self.gemv_kernel(dtype, dtype), w, x, res, y, n, k, keep)
+    }
+
+    /// The GEMV kernel for weights stored as `weights` and a vector and output of `vector`
+    /// (the decode plans: f16 weights with f32 activations).
+    pub(in crate::backend::gpu) fn gemv_kernel(
+        &self,
+        weights: Dtype,
+        vector: Dtype,
+    ) -> &'static str {
+        match (weights, vector, self.subgroups()) {
+            (Dtype::F32, _, true) => "gemv_f32_subgroup",
+            (Dtype::F32, _, false) => "gemv_f32_shared",
+            (Dtype::F16, Dtype::F16, true) => "gemv_f16_subgroup",
+            (Dtype::F16, Dtype::F16, false) => "gemv_f16_shared",
+            (Dtype::F16, Dtype::F32, true) => "gemv_f16w_subgroup",
+            (Dtype::F16, Dtype::F32, false) => "gemv_f16w_shared",
+        }
+    }
+
+    /// GEMV dispatch of kernel `name` (see [`Self::gemv_kernel`]).
+    #[allow(clippy::too_many_arguments)]
+    pub(in crate::backend::gpu) fn gemv_named<'w>(
+        &self,
+        name: &'static str,
+        w: impl Into<Bind<'w>>,
+        x: &wgpu::Buffer,
+        res: Option<&wgpu::Buffer>,
+        y: &wgpu::Buffer,
+        n: u64,
+        k: u64,
+        keep: &mut Vec<wgpu::Buffer>,
+    ) -> Result<Dispatch> {
         let params = self.uniform(&[
             u32_of(n, "n")?,
             u32_of(pad4(k) / 4, "k/4")?,
@@ -44,7 +72,8 @@ impl GpuBackend {
             }
         };
         let groups = self.grid(n)?;
-        let d = self.dispatch(name, &[w, x, res, y, &params], groups)?;
+        let binds = [w.into(), x.into(), res.into(), y.into(), (&params).into()];
+        let d = self.dispatch_bound(name, &binds, groups)?;
         keep.push(params);
         Ok(d)
     }
