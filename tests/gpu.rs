@@ -81,7 +81,112 @@ fn every_wgsl_file_is_registered_and_passes_naga_validation() {
             "{}",
             k.name
         );
+        assert_eq!(
+            k.needs_coop,
+            k.source.contains("enable wgpu_cooperative_matrix;"),
+            "{}",
+            k.name
+        );
     }
+}
+
+#[test]
+fn cooperative_matrix_kernels_need_the_capability_and_compile_to_spirv() {
+    let coop: Vec<_> = gpu::KERNELS.iter().filter(|k| k.needs_coop).collect();
+    assert!(!coop.is_empty(), "gemm_f16_coop is registered");
+    for k in gpu::KERNELS {
+        let module = naga::front::wgsl::parse_str(k.source).unwrap();
+        let without =
+            naga::valid::Capabilities::all() - naga::valid::Capabilities::COOPERATIVE_MATRIX;
+        let ok = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), without)
+            .validate(&module)
+            .is_ok();
+        assert_eq!(ok, !k.needs_coop, "{}", k.name);
+    }
+    for k in coop {
+        // What wgpu's Vulkan backend does with it: validate with the capabilities a Vulkan
+        // adapter with cooperative matrices grants, then write SPIR-V.
+        let module = naga::front::wgsl::parse_str(k.source).unwrap();
+        let caps = naga::valid::Capabilities::COOPERATIVE_MATRIX
+            | naga::valid::Capabilities::SHADER_FLOAT16;
+        let info = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), caps)
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("kernels/{}.wgsl: {e:?}", k.name));
+        let options = naga::back::spv::Options {
+            lang_version: (1, 4),
+            ..Default::default()
+        };
+        let words = naga::back::spv::write_vec(&module, &info, &options, None)
+            .unwrap_or_else(|e| panic!("kernels/{}.wgsl to SPIR-V: {e:?}", k.name));
+        assert_eq!(words[0], 0x0723_0203, "SPIR-V magic number");
+    }
+}
+
+#[test]
+fn f16_gemm_on_an_adapter_without_cooperative_matrices_runs_the_tiled_fallback_and_says_so() {
+    let Some(mut gpu) = open_vulkan() else {
+        return;
+    };
+    let w = Workload::new(
+        Kernel::Gemm {
+            m: 33,
+            n: 17,
+            k: 29,
+        },
+        Dtype::F16,
+    );
+    let inputs = reference::inputs(&w);
+    let fallback = gpu::coop_fallback(gpu.info());
+    let p = gpu.prepare(&w, &inputs).expect("f16 GEMM prepares");
+    match fallback {
+        Some(why) => {
+            assert_eq!(p.variant().as_deref(), Some("gemm_f16_tiled"));
+            let note = p.note().expect("the row says why the fallback ran");
+            assert_eq!(note, why);
+            assert!(
+                note.contains("fallback") || note.contains("ACCELBENCH_"),
+                "{note}"
+            );
+        }
+        None => assert_eq!(p.variant().as_deref(), Some("gemm_f16_coop")),
+    }
+}
+
+#[test]
+fn the_cooperative_matrix_gemm_is_chosen_only_where_the_adapter_lists_its_configuration() {
+    let mut info = gpu::AdapterInfo {
+        index: 1,
+        name: "NVIDIA H200".into(),
+        backend: "vulkan".into(),
+        device_type: "discrete".into(),
+        driver: "test".into(),
+        features: vec!["SHADER_F16".into(), "SUBGROUP".into()],
+        max_storage_buffer_binding_size: 1 << 32,
+        max_buffer_size: 1 << 40,
+        max_compute_workgroups_per_dimension: 65535,
+        subgroup_sizes: Some((32, 32)),
+        software: false,
+        cooperative_matrix: Vec::new(),
+    };
+    if std::env::var_os("ACCELBENCH_GEMM_F16").is_some()
+        || std::env::var_os("ACCELBENCH_NO_COOP").is_some()
+    {
+        return; // the overrides are the user's to set; this test checks the rule without them
+    }
+    let why = gpu::coop_fallback(&info).expect("no feature: fallback");
+    assert!(why.contains("EXPERIMENTAL_COOPERATIVE_MATRIX"), "{why}");
+    info.features.push("EXPERIMENTAL_COOPERATIVE_MATRIX".into());
+    info.cooperative_matrix = vec!["8x8x8 f32->f32".into()];
+    let why = gpu::coop_fallback(&info).expect("only 8x8 f32 listed: fallback");
+    assert!(
+        why.contains(gpu::COOP_CONFIG) && why.contains("8x8x8 f32->f32"),
+        "{why}"
+    );
+    info.cooperative_matrix.push(gpu::COOP_CONFIG.into());
+    assert_eq!(gpu::coop_fallback(&info), None);
+    info.subgroup_sizes = Some((32, 64));
+    let why = gpu::coop_fallback(&info).expect("subgroups of 64 possible: fallback");
+    assert!(why.contains("32"), "{why}");
 }
 
 #[test]
@@ -124,6 +229,9 @@ fn small_workloads() -> Vec<Workload> {
         gemm(2049, 2047, 5, F32),
         gemm(33, 17, 29, F16),
         gemm(64, 128, 64, F16),
+        // Past one 128 x 128 tile of the cooperative-matrix kernel in every dimension, ragged,
+        // k not a multiple of its 32-deep steps (on adapters without it: the tiled fallback).
+        gemm(131, 261, 70, F16),
         gemv(1, 1, F32),
         gemv(7, 5, F32),
         gemv(300, 257, F32),

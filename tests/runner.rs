@@ -53,6 +53,7 @@ impl Prepared for FakePrepared {
 impl Backend for Fake {
     fn record(&self) -> DeviceRecord {
         DeviceRecord {
+            cooperative_matrix: Vec::new(),
             id: "cpu".into(),
             kind: DeviceKind::Cpu,
             name: "Fake CPU".into(),

@@ -48,6 +48,16 @@ pub trait Prepared {
         1
     }
 
+    /// Which kernel ran (e.g. `gemm_f16_coop`), for the row's `kernel_variant`.
+    fn variant(&self) -> Option<String> {
+        None
+    }
+
+    /// Why this kernel ran rather than a faster one (a fallback), for the row's note.
+    fn note(&self) -> Option<String> {
+        None
+    }
+
     /// Which clock [`Prepared::time`] uses.
     fn timer(&self) -> TimerKind {
         TimerKind::Wall

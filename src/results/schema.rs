@@ -95,6 +95,10 @@ pub struct DeviceRecord {
     /// which rows are `in_cache`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peaks: Option<DevicePeaks>,
+    /// GPUs: the cooperative-matrix (tensor core) configurations the adapter lists, as
+    /// `MxNxK ab->cr`; empty where it has none (or the file predates the field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cooperative_matrix: Vec<String>,
 }
 
 /// One peak figure and where it came from.
@@ -136,6 +140,10 @@ pub struct DevicePeaks {
     pub gflops: PeakPair,
     /// Memory bandwidth, GB/s.
     pub gbps: PeakPair,
+    /// Dense f16 tensor-core GFLOP/s (datasheet), for GPUs that have one: f16 GEMM rows are
+    /// read against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub f16_tensor: Option<PeakFigure>,
     /// Last-level cache (CPU) or L2 (GPU), bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_bytes: Option<u64>,
@@ -163,8 +171,15 @@ pub fn describe_peaks(p: &DevicePeaks) -> String {
         Some(b) => format!("cache {} MiB ({})", b >> 20, p.cache_source),
         None => format!("cache unknown ({})", p.cache_source),
     };
+    let tensor = match &p.f16_tensor {
+        Some(f) => format!(
+            " | f16 tensor: spec {:.1} GFLOP/s ({}), f16 GEMM rows against it",
+            f.value, f.source
+        ),
+        None => String::new(),
+    };
     format!(
-        "{} | {} | % of peak against the higher of each pair | {cache}",
+        "{} | {} | % of peak against the higher of each pair{tensor} | {cache}",
         pair("FLOP/s", "GFLOP/s", &p.gflops),
         pair("bandwidth", "GB/s", &p.gbps)
     )
@@ -268,6 +283,10 @@ pub struct RowExtra {
     /// has no bandwidth percentage (it is not a memory figure).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub in_cache: bool,
+    /// Which kernel ran, when a backend has several for the workload (e.g. `gemm_f16_coop`
+    /// on cooperative matrices or the `gemm_f16_tiled` fallback); several `+`-joined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_variant: Option<String>,
 }
 
 fn one() -> u64 {

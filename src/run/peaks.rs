@@ -74,7 +74,17 @@ pub(super) fn fill_row(row: &mut ResultRow, d: &DeviceRecord) {
     if let (Some(ws), Some(cache)) = (row.extra.working_set_bytes, cache) {
         row.extra.in_cache = fits_in_cache(ws, cache);
     }
-    row.pct_peak_flops = d.peak_gflops.map(|p| 100.0 * row.gflops / p);
+    let tensor = d
+        .peaks
+        .as_ref()
+        .and_then(|p| p.f16_tensor.as_ref())
+        .filter(|_| row.kernel == "gemm" && row.dtype == "f16")
+        .map(|f| f.value);
+    row.pct_peak_flops = match tensor {
+        // A GPU with tensor cores: an f16 GEMM is read against what they can do.
+        Some(t) => Some(100.0 * row.gflops / t),
+        None => d.peak_gflops.map(|p| 100.0 * row.gflops / p),
+    };
     row.pct_peak_bw = if row.extra.in_cache {
         None
     } else {
@@ -116,6 +126,7 @@ mod tests {
             source: "test".into(),
         };
         let peaks = DevicePeaks {
+            f16_tensor: None,
             gflops: PeakPair {
                 spec: Some(fig(100.0)),
                 measured: Some(fig(80.0)),
@@ -130,6 +141,7 @@ mod tests {
             cache_source: "test".into(),
         };
         DeviceRecord {
+            cooperative_matrix: Vec::new(),
             id: "cpu".into(),
             kind: DeviceKind::Cpu,
             name: "test".into(),
@@ -170,6 +182,37 @@ mod tests {
         assert!(!over.extra.in_cache);
         assert_eq!(over.pct_peak_bw, Some(50.0));
         assert!(over.extra.note.is_none());
+    }
+
+    #[test]
+    fn f16_gemm_rows_read_against_the_tensor_peak_and_other_rows_do_not() {
+        let mut d = device(1 << 20, 20.0, true);
+        d.peaks.as_mut().unwrap().f16_tensor = Some(PeakFigure {
+            value: 1000.0,
+            source: "test".into(),
+        });
+        let gemm = |dtype| {
+            let w = Workload::new(Kernel::Gemm { m: 4, n: 4, k: 4 }, dtype);
+            let mut r = super::super::verify::empty_row("cpu", &w);
+            r.verified.ok = true;
+            r.samples = 10;
+            r.gflops = 50.0;
+            r
+        };
+        let mut f16 = gemm(Dtype::F16);
+        fill_row(&mut f16, &d);
+        assert_eq!(
+            f16.pct_peak_flops,
+            Some(5.0),
+            "50 of the tensor peak's 1000"
+        );
+        let mut f32 = gemm(Dtype::F32);
+        fill_row(&mut f32, &d);
+        assert_eq!(f32.pct_peak_flops, Some(50.0), "50 of the FP32 peak's 100");
+        let mut gemv = row(1 << 30, 10.0);
+        gemv.dtype = "f16".into();
+        fill_row(&mut gemv, &d);
+        assert_eq!(gemv.pct_peak_flops, Some(1.0), "not a GEMM: the FP32 peak");
     }
 
     #[test]

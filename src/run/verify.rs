@@ -98,6 +98,13 @@ pub(super) fn measure_one(
         }
     };
     row.timer = prepared.timer();
+    row.extra.kernel_variant = prepared.variant();
+    if let Some(n) = prepared.note() {
+        row.extra.note = Some(match row.extra.note.take() {
+            Some(old) => format!("{old}; {n}"),
+            None => n,
+        });
+    }
     let output = match prepared.run_and_read() {
         Ok(o) => o,
         Err(e) => {

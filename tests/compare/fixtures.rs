@@ -74,6 +74,7 @@ pub(super) fn fixture_run(gpu_id: &str, cpu_name: &str, rows: Vec<ResultRow>) ->
         },
         devices: vec![
             DeviceRecord {
+                cooperative_matrix: Vec::new(),
                 id: "cpu".into(),
                 kind: DeviceKind::Cpu,
                 name: cpu_name.into(),
@@ -86,6 +87,7 @@ pub(super) fn fixture_run(gpu_id: &str, cpu_name: &str, rows: Vec<ResultRow>) ->
                 peaks: None,
             },
             DeviceRecord {
+                cooperative_matrix: Vec::new(),
                 id: gpu_id.into(),
                 kind: DeviceKind::Gpu,
                 name: "Fixture GPU".into(),

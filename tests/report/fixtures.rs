@@ -140,6 +140,7 @@ fn triad(device: &str, p50_ns: f64) -> ResultRow {
 
 fn cpu_device(name: &str, peak_gflops: f64, peak_gbps: f64) -> DeviceRecord {
     DeviceRecord {
+        cooperative_matrix: Vec::new(),
         id: "cpu".into(),
         kind: DeviceKind::Cpu,
         name: name.into(),
@@ -194,6 +195,7 @@ fn run(
 #[ignore = "writes tests/fixtures; run by hand when the schema changes"]
 fn regenerate_fixtures() {
     let lavapipe = DeviceRecord {
+        cooperative_matrix: Vec::new(),
         id: "gpu0".into(),
         kind: DeviceKind::Gpu,
         name: "llvmpipe (LLVM 19.1.7, 256 bits)".into(),
@@ -266,6 +268,7 @@ fn regenerate_fixtures() {
         vec![
             cpu_device("Fixture CPU 16-core @ 3.5 GHz", 1792.0, 80.0),
             DeviceRecord {
+                cooperative_matrix: Vec::new(),
                 id: "gpu0".into(),
                 kind: DeviceKind::Gpu,
                 name: "Fixture GPU 9000".into(),
@@ -308,11 +311,13 @@ fn regenerate_fixtures() {
         "2026-11-23T00:00:00Z",
         vec![
             DeviceRecord {
+                cooperative_matrix: Vec::new(),
                 name: "<script>alert(1)</script>".into(),
                 driver: "=HYPERLINK(\"http://example.invalid\")".into(),
                 ..cpu_device("x", 100.0, 10.0)
             },
             DeviceRecord {
+                cooperative_matrix: Vec::new(),
                 id: "gpu0".into(),
                 kind: DeviceKind::Gpu,
                 name: "a|b,\"c\"".into(),

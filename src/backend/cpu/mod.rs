@@ -136,6 +136,7 @@ impl CpuBackend {
             ),
         };
         DevicePeaks {
+            f16_tensor: None,
             gflops,
             gbps,
             cache_bytes: Some(self.llc_bytes as u64),
@@ -173,6 +174,7 @@ impl Backend for CpuBackend {
     fn record(&self) -> DeviceRecord {
         let peaks = self.peaks();
         DeviceRecord {
+            cooperative_matrix: Vec::new(),
             id: "cpu".into(),
             kind: DeviceKind::Cpu,
             name: self.cpu_model.clone(),

@@ -23,6 +23,34 @@ pub struct AdapterInfo {
     pub subgroup_sizes: Option<(u32, u32)>,
     /// A CPU-backed adapter (lavapipe, llvmpipe, WARP): its timings are not GPU performance.
     pub software: bool,
+    /// Cooperative-matrix (tensor core) configurations the adapter lists, as
+    /// `MxNxK ab->cr` (e.g. `16x16x16 f16->f32`); empty without
+    /// EXPERIMENTAL_COOPERATIVE_MATRIX.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cooperative_matrix: Vec<String>,
+}
+
+/// One cooperative-matrix configuration in words: `MxNxK ab->cr`, `sat` when saturating.
+pub(super) fn coop_config_name(p: &wgpu::CooperativeMatrixProperties) -> String {
+    let ty = |t: wgpu::CooperativeScalarType| match t {
+        wgpu::CooperativeScalarType::F16 => "f16",
+        wgpu::CooperativeScalarType::F32 => "f32",
+        wgpu::CooperativeScalarType::I32 => "i32",
+        wgpu::CooperativeScalarType::U32 => "u32",
+    };
+    format!(
+        "{}x{}x{} {}->{}{}",
+        p.m_size,
+        p.n_size,
+        p.k_size,
+        ty(p.ab_type),
+        ty(p.cr_type),
+        if p.saturating_accumulation {
+            " sat"
+        } else {
+            ""
+        }
+    )
 }
 
 pub(super) fn new_instance() -> wgpu::Instance {
@@ -71,6 +99,10 @@ pub(super) fn adapter_info(index: usize, adapter: &wgpu::Adapter) -> AdapterInfo
         (wgpu::Features::TIMESTAMP_QUERY, "TIMESTAMP_QUERY"),
         (wgpu::Features::SHADER_F16, "SHADER_F16"),
         (wgpu::Features::SUBGROUP, "SUBGROUP"),
+        (
+            wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX,
+            "EXPERIMENTAL_COOPERATIVE_MATRIX",
+        ),
     ] {
         if features.contains(f) {
             names.push(name.to_string());
@@ -96,6 +128,15 @@ pub(super) fn adapter_info(index: usize, adapter: &wgpu::Adapter) -> AdapterInfo
             .contains(wgpu::Features::SUBGROUP)
             .then_some((info.subgroup_min_size, info.subgroup_max_size)),
         software: info.device_type == wgpu::DeviceType::Cpu,
+        cooperative_matrix: if features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
+            adapter
+                .cooperative_matrix_properties()
+                .iter()
+                .map(coop_config_name)
+                .collect()
+        } else {
+            Vec::new()
+        },
     }
 }
 

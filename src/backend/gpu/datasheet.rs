@@ -1,4 +1,5 @@
-//! Published FP32 peaks of common GPUs, matched by whole words in the adapter name.
+//! Published FP32 and f16 tensor-core peaks, bandwidth and L2 of common GPUs, matched by whole
+//! words in the adapter name.
 
 /// FP32 (non-tensor-core) peak GFLOP/s of common GPUs, from the vendors' published figures.
 /// Matched as whole words in the adapter name, first match wins (so "H100 PCIe" before
@@ -52,6 +53,78 @@ pub(super) const KNOWN_FP32_PEAKS: &[(&str, f64, &str)] = &[
     ),
 ];
 
+/// Dense f16 tensor-core peak (f16 inputs, f32 accumulation; the "with sparsity" figures are
+/// twice these) in GFLOP/s, from the vendors' datasheets, matched as [`KNOWN_FP32_PEAKS`].
+/// GeForce parts run f32 accumulation at half their f16-accumulate rate; their figure here
+/// is the f32-accumulate one, the one gemm_f16_coop can reach.
+pub(super) const KNOWN_F16_TENSOR_PEAKS: &[(&str, f64, &str)] = &[
+    (
+        "H100 PCIe",
+        756_000.0,
+        "NVIDIA H100 datasheet, PCIe: FP16 Tensor Core 1,513 TFLOP/s with sparsity, 756 dense",
+    ),
+    (
+        "H100 NVL",
+        835_500.0,
+        "NVIDIA H100 datasheet, NVL: FP16 Tensor Core 1,671 TFLOP/s with sparsity, 835.5 dense",
+    ),
+    (
+        "H100",
+        989_400.0,
+        "NVIDIA H100 datasheet, SXM5: FP16 Tensor Core 1,979 TFLOP/s with sparsity, 989.4 dense",
+    ),
+    (
+        "H200",
+        989_400.0,
+        "NVIDIA H200 datasheet, SXM: FP16 Tensor Core 1,979 TFLOP/s with sparsity, 989.4 dense",
+    ),
+    (
+        "A100",
+        312_000.0,
+        "NVIDIA A100 datasheet: FP16 Tensor Core 312 TFLOP/s dense (624 with sparsity)",
+    ),
+    (
+        "L40S",
+        362_050.0,
+        "NVIDIA L40S datasheet: FP16 Tensor Core 362.05 TFLOP/s dense (733 with sparsity)",
+    ),
+    (
+        "L40",
+        181_050.0,
+        "NVIDIA L40 datasheet: FP16 Tensor Core 181.05 TFLOP/s dense (362.1 with sparsity)",
+    ),
+    (
+        "L4",
+        121_000.0,
+        "NVIDIA L4 datasheet: FP16 Tensor Core 242 TFLOP/s with sparsity, 121 dense",
+    ),
+    (
+        "A10",
+        125_000.0,
+        "NVIDIA A10 datasheet: FP16 Tensor Core 125 TFLOP/s dense (250 with sparsity)",
+    ),
+    (
+        "RTX 4090",
+        165_200.0,
+        "NVIDIA Ada Lovelace architecture whitepaper, RTX 4090: FP16 tensor with FP32 accumulate 165.2 TFLOP/s dense",
+    ),
+    (
+        "RTX 3090",
+        71_000.0,
+        "NVIDIA Ampere GA102 whitepaper, RTX 3090: FP16 tensor with FP32 accumulate 71 TFLOP/s dense",
+    ),
+    (
+        "T4",
+        65_000.0,
+        "NVIDIA T4 datasheet: mixed-precision (FP16/FP32) 65 TFLOP/s",
+    ),
+    (
+        "V100",
+        125_000.0,
+        "NVIDIA V100 datasheet, SXM2: tensor performance 125 TFLOP/s",
+    ),
+];
+
 /// Published memory bandwidth (GB/s) and L2 cache (MiB) of the same GPUs, matched the same way.
 pub(super) const KNOWN_MEMORY: &[(&str, f64, u64, &str)] = &[
     (
@@ -75,8 +148,8 @@ pub(super) const KNOWN_MEMORY: &[(&str, f64, u64, &str)] = &[
     (
         "H200",
         4_800.0,
-        50,
-        "NVIDIA H200 datasheet: 4.8 TB/s; 50 MB L2",
+        60,
+        "NVIDIA H200 datasheet: 4.8 TB/s; 60 MB L2 (CUDA's l2CacheSize, read by PyTorch on an H200 here)",
     ),
     (
         "A100",
@@ -133,6 +206,15 @@ pub fn known_fp32_peak(adapter_name: &str) -> Option<(f64, &'static str)> {
         .map(|&(_, gflops, source)| (gflops, source))
 }
 
+/// The published dense f16 tensor-core peak (GFLOP/s) and its source for an adapter name.
+pub fn known_f16_tensor_peak(adapter_name: &str) -> Option<(f64, &'static str)> {
+    let name = adapter_name.to_ascii_lowercase();
+    KNOWN_F16_TENSOR_PEAKS
+        .iter()
+        .find(|(key, _, _)| contains_word(&name, &key.to_ascii_lowercase()))
+        .map(|&(_, gflops, source)| (gflops, source))
+}
+
 pub(super) fn contains_word(hay: &str, needle: &str) -> bool {
     let bytes = hay.as_bytes();
     hay.match_indices(needle).any(|(i, _)| {
@@ -159,5 +241,20 @@ mod tests {
         assert_eq!(known_fp32_peak("NVIDIA A10G").unwrap().0, 31_200.0);
         assert!(known_fp32_peak("llvmpipe (LLVM 19.1.7, 256 bits)").is_none());
         assert!(known_fp32_peak("NVIDIA GeForce RTX 4070").is_none());
+    }
+
+    #[test]
+    fn tensor_peaks_are_dense_and_above_fp32() {
+        assert_eq!(known_f16_tensor_peak("NVIDIA H200").unwrap().0, 989_400.0);
+        assert_eq!(
+            known_f16_tensor_peak("NVIDIA H100 PCIe").unwrap().0,
+            756_000.0
+        );
+        assert!(known_f16_tensor_peak("NVIDIA A10G").is_none());
+        assert!(known_f16_tensor_peak("llvmpipe (LLVM 19.1.7, 256 bits)").is_none());
+        for (key, tensor, _) in KNOWN_F16_TENSOR_PEAKS {
+            let (fp32, _) = known_fp32_peak(key).expect("every tensor entry has an FP32 one");
+            assert!(*tensor > fp32, "{key}");
+        }
     }
 }

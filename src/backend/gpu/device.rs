@@ -54,14 +54,28 @@ impl GpuBackend {
             format!("GPU adapter {index} does not exist; wgpu found {count} adapter(s)")
         })?;
         let info = adapter_info(index, &adapter);
-        let wanted =
+        let mut wanted =
             wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SHADER_F16 | wgpu::Features::SUBGROUP;
+        if std::env::var("ACCELBENCH_NO_COOP").as_deref() != Ok("1") {
+            wanted |= wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX;
+        }
         let features = adapter.features() & wanted;
         let limits = adapter.limits();
+        let coop = features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX);
+        let experimental_features = if coop {
+            // SAFETY: wgpu marks cooperative matrices experimental: a bug in its implementation
+            // could misbehave from safe code. Only gemm_f16_coop uses them, on a configuration
+            // the adapter lists, and its output is checked against the reference before it is
+            // timed; ACCELBENCH_NO_COOP=1 leaves the feature off.
+            unsafe { wgpu::ExperimentalFeatures::enabled() }
+        } else {
+            wgpu::ExperimentalFeatures::disabled()
+        };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("accelbench"),
             required_features: features,
             required_limits: limits.clone(),
+            experimental_features,
             memory_hints: wgpu::MemoryHints::Performance,
             ..Default::default()
         }))
@@ -151,6 +165,13 @@ impl GpuBackend {
         }
         if src.needs_subgroup && !self.features.contains(wgpu::Features::SUBGROUP) {
             bail!("kernel '{name}' needs SUBGROUP");
+        }
+        if src.needs_coop
+            && !self
+                .features
+                .contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX)
+        {
+            bail!("kernel '{name}' needs EXPERIMENTAL_COOPERATIVE_MATRIX");
         }
         let module = self
             .device
@@ -290,6 +311,7 @@ impl GpuBackend {
         });
         self.check(&format!("binding buffers for kernels/{kernel}.wgsl"))?;
         Ok(Dispatch {
+            kernel,
             pipeline,
             bind_group,
             groups,

@@ -25,7 +25,8 @@ mod probes;
 mod timing;
 
 pub use adapters::{AdapterInfo, enumerate};
-pub use datasheet::{known_fp32_peak, known_memory};
+pub use datasheet::{known_f16_tensor_peak, known_fp32_peak, known_memory};
+pub use plan::{COOP_CONFIG, coop_fallback};
 
 use layout::pad4;
 use timing::GpuPrepared;
@@ -45,15 +46,22 @@ pub struct KernelSource {
     pub needs_f16: bool,
     /// Uses subgroup operations (needs SUBGROUP).
     pub needs_subgroup: bool,
+    /// Uses cooperative matrices (needs EXPERIMENTAL_COOPERATIVE_MATRIX and a configuration the
+    /// adapter lists; see `plan/gemm.rs`).
+    pub needs_coop: bool,
 }
 
 macro_rules! kernel {
     ($name:literal, $f16:expr, $sg:expr) => {
+        kernel!($name, $f16, $sg, false)
+    };
+    ($name:literal, $f16:expr, $sg:expr, $coop:expr) => {
         KernelSource {
             name: $name,
             source: include_str!(concat!("../../../kernels/", $name, ".wgsl")),
             needs_f16: $f16,
             needs_subgroup: $sg,
+            needs_coop: $coop,
         }
     };
 }
@@ -63,6 +71,7 @@ pub const KERNELS: &[KernelSource] = &[
     kernel!("gemm_f32_tiled", false, false),
     kernel!("gemm_f32_tile128", false, false),
     kernel!("gemm_f16_tiled", true, false),
+    kernel!("gemm_f16_coop", true, false, true),
     kernel!("gemv_f32_subgroup", false, true),
     kernel!("gemv_f32_shared", false, false),
     kernel!("gemv_f16_subgroup", true, true),
@@ -180,6 +189,10 @@ impl GpuBackend {
         let not_in_table = || "not in the datasheet table".to_string();
         let (cache_bytes, cache_source) = self.l2();
         DevicePeaks {
+            f16_tensor: known_f16_tensor_peak(&self.info.name).map(|(g, src)| PeakFigure {
+                value: g,
+                source: src.to_string(),
+            }),
             gflops: PeakPair {
                 note: flops_err.or_else(|| spec_flops.is_none().then(not_in_table)),
                 spec: spec_flops,
@@ -214,6 +227,7 @@ impl Backend for GpuBackend {
             peak_gbps: peaks.gbps.best(),
             peak_source: source,
             peaks: Some(peaks),
+            cooperative_matrix: self.info.cooperative_matrix.clone(),
         }
     }
 
@@ -339,6 +353,16 @@ impl Backend for GpuBackend {
             Kernel::DecodeToken { .. } => self.plan_decode_token(w, inputs)?,
         };
         self.check(&format!("preparing {}", w.label()))?;
+        let note = match (&w.kernel, w.dtype) {
+            (Kernel::Gemm { .. }, Dtype::F16) => self.gemm_f16_fallback(),
+            _ => None,
+        };
+        let mut variant: Vec<&str> = Vec::new();
+        for d in &plan.dispatches {
+            if !variant.contains(&d.kernel) {
+                variant.push(d.kernel);
+            }
+        }
         let timestamps = self.new_timestamps();
         self.check("creating timestamp queries")?;
         let mut sets = vec![plan.dispatches];
@@ -350,6 +374,8 @@ impl Backend for GpuBackend {
             output: plan.output,
             layout: plan.layout,
             timestamps,
+            variant: variant.join("+"),
+            note,
             _buffers: plan.buffers,
         }))
     }

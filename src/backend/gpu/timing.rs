@@ -82,6 +82,8 @@ impl GpuBackend {
 
 /// A kernel launch recorded once and replayed by the timed loop.
 pub(super) struct Dispatch {
+    /// The kernel file's stem, for the row's `kernel_variant`.
+    pub(super) kernel: &'static str,
     pub(super) pipeline: wgpu::ComputePipeline,
     pub(super) bind_group: wgpu::BindGroup,
     pub(super) groups: (u32, u32),
@@ -137,6 +139,11 @@ pub(super) struct GpuPrepared<'a> {
     pub(super) output: wgpu::Buffer,
     pub(super) layout: OutputLayout,
     pub(super) timestamps: Option<Timestamps>,
+    /// The kernels the dispatches run, `+`-joined in order (the row's `kernel_variant`).
+    pub(super) variant: String,
+    /// Why a slower kernel ran (e.g. the tiled f16 GEMM where there are no cooperative
+    /// matrices), for the row's note.
+    pub(super) note: Option<String>,
     /// Keeps every buffer alive for as long as the bind groups may be replayed.
     pub(super) _buffers: Vec<wgpu::Buffer>,
 }
@@ -167,6 +174,14 @@ impl Prepared for GpuPrepared<'_> {
 
     fn copies(&self) -> u64 {
         self.sets.len() as u64
+    }
+
+    fn variant(&self) -> Option<String> {
+        Some(self.variant.clone())
+    }
+
+    fn note(&self) -> Option<String> {
+        self.note.clone()
     }
 
     fn timer(&self) -> TimerKind {

@@ -4,6 +4,7 @@ use anyhow::Result;
 
 use super::Plan;
 use crate::backend::gpu::GpuBackend;
+use crate::backend::gpu::adapters::AdapterInfo;
 use crate::backend::gpu::layout::{OutputLayout, matrix_bytes, pad4, u32_of};
 use crate::reference::Inputs;
 use crate::workload::Dtype;
@@ -13,19 +14,76 @@ use crate::workload::Dtype;
 /// GPU; below 256 of them it leaves most compute units idle, and the 64 x 64 kernel is faster.
 /// Measured on an H100 (results/h100-*): 4096^3 26.7 vs 23.5 TFLOP/s, 2048^3 26.2 vs 22.4,
 /// but 512 x 4096 x 4096 (128 tiles) 18.2 vs 21.4 and 512^3 2.5 vs 6.6.
+/// f16 takes the cooperative-matrix kernel where [`coop_fallback`] finds nothing against it.
 pub(in crate::backend::gpu) fn gemm_kernel(
     m: u64,
     n: u64,
     dtype: Dtype,
+    coop: bool,
 ) -> (&'static str, u64, u64) {
     match dtype {
         Dtype::F32 if m.div_ceil(128) * n.div_ceil(128) >= 256 => ("gemm_f32_tile128", 32, 128),
         Dtype::F32 => ("gemm_f32_tiled", 16, 64),
+        Dtype::F16 if coop => ("gemm_f16_coop", 32, 128),
         Dtype::F16 => ("gemm_f16_tiled", 16, 64),
     }
 }
 
+/// The cooperative-matrix configuration gemm_f16_coop is written for.
+pub const COOP_CONFIG: &str = "16x16x16 f16->f32";
+
+/// Why an f16 GEMM on this adapter runs on the tiled (FP32-pipe) kernel rather than on
+/// cooperative matrices, or `None` when gemm_f16_coop runs. `ACCELBENCH_GEMM_F16=tiled` forces
+/// the fallback (to compare the two on one machine).
+pub fn coop_fallback(info: &AdapterInfo) -> Option<String> {
+    if std::env::var("ACCELBENCH_GEMM_F16").as_deref() == Ok("tiled") {
+        return Some("ACCELBENCH_GEMM_F16=tiled asked for the tiled kernel".into());
+    }
+    if std::env::var("ACCELBENCH_NO_COOP").as_deref() == Ok("1") {
+        return Some("ACCELBENCH_NO_COOP=1 left cooperative matrices off".into());
+    }
+    if !info
+        .features
+        .iter()
+        .any(|f| f == "EXPERIMENTAL_COOPERATIVE_MATRIX")
+    {
+        return Some(format!(
+            "fallback: adapter '{}' has no cooperative matrices (EXPERIMENTAL_COOPERATIVE_MATRIX)",
+            info.name
+        ));
+    }
+    if !info.cooperative_matrix.iter().any(|c| c == COOP_CONFIG) {
+        return Some(format!(
+            "fallback: adapter '{}' lists no {COOP_CONFIG} cooperative matrix (it lists: {})",
+            info.name,
+            info.cooperative_matrix.join(", ")
+        ));
+    }
+    if info.subgroup_sizes != Some((32, 32)) {
+        return Some(format!(
+            "fallback: gemm_f16_coop is written for subgroups of exactly 32 invocations; adapter '{}' reports {:?}",
+            info.name, info.subgroup_sizes
+        ));
+    }
+    None
+}
+
+/// Workgroup memory gemm_f16_coop declares, bytes.
+const COOP_WORKGROUP_BYTES: u32 = 46_080;
+
 impl GpuBackend {
+    /// [`coop_fallback`], and the adapter's workgroup-memory limit.
+    pub(in crate::backend::gpu) fn gemm_f16_fallback(&self) -> Option<String> {
+        coop_fallback(&self.info).or_else(|| {
+            (self.limits.max_compute_workgroup_storage_size < COOP_WORKGROUP_BYTES).then(|| {
+                format!(
+                    "fallback: gemm_f16_coop needs {COOP_WORKGROUP_BYTES} bytes of workgroup memory; adapter '{}' allows {}",
+                    self.info.name, self.limits.max_compute_workgroup_storage_size
+                )
+            })
+        })
+    }
+
     pub(in crate::backend::gpu) fn plan_gemm(
         &self,
         m: u64,
@@ -44,7 +102,8 @@ impl GpuBackend {
             u32_of(k4, "k/4")?,
             u32_of(n4, "n/4")?,
         ]);
-        let (name, tile_n4, tile_m) = gemm_kernel(m, n, dtype);
+        let coop = dtype == Dtype::F16 && self.gemm_f16_fallback().is_none();
+        let (name, tile_n4, tile_m) = gemm_kernel(m, n, dtype, coop);
         let groups = (
             u32_of(n4.div_ceil(tile_n4), "n tiles")?,
             u32_of(m.div_ceil(tile_m), "m tiles")?,

@@ -3,6 +3,8 @@
 mod attention;
 mod decode;
 mod gemm;
+
+pub use gemm::{COOP_CONFIG, coop_fallback};
 mod gemv;
 mod rowwise;
 mod triad;
