@@ -1,29 +1,64 @@
 #!/usr/bin/env bash
-# GPU check on a lent NVIDIA machine (the device tool): verify every kernel on the real adapter,
-# run the standard suite on it, and run the cuBLAS baseline (scripts/torch_baseline.py) in the
-# same command, so the two are measured on the same machine minutes apart.
+# GPU check on a lent NVIDIA machine (the device tool), in stages named on the command line
+# (default: all of them, in this order):
+#   gputests  every kernel verified against the reference on the real adapter (tests/gpu.rs)
+#   gemm      the standard suite's f16 GEMMs, on cooperative matrices (default) and on the tiled
+#             kernel (ACCELBENCH_GEMM_F16=tiled), one results file each
+#   torch     scripts/torch_baseline.py: cuBLAS GEMMs, rotated torch.mv, copy, and a CUDA-graph
+#             Llama-3.1-8B f16 decode, in the same command as the rows it is compared with
+#   torch-decode  only the CUDA-graph decode of the torch baseline
+#   standard  the whole standard suite on the GPU (whole-model decode of Llama-3.1-8B f16 too)
+#   spread    the Llama-3.1-8B f16 decode step in three separate processes (placement spread)
 # Expects .devbin/accelbench (release build) and .devbin/gputests (the test binary) from this
 # checkout, and .gl/*.deb (Vulkan loader) as /work/.library/device/README.md describes.
+# Writes at most 8 files under $OUT (the device tool returns no more).
 set -uo pipefail
 OUT=${OUT:-/tmp/accelbench-out}
 mkdir -p "$OUT"
+STAGES=${*:-gputests gemm torch standard spread}
+LOG="$OUT/log.txt"
+exec > >(tee -a "$LOG") 2>&1
 for f in .gl/*.deb; do dpkg -x "$f" /; done
 ldconfig
 chmod +x .devbin/* || true
 BIN=.devbin/accelbench
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem,memory.total --format=csv | tee "$OUT/nvidia-smi.txt"
-$BIN devices --json >"$OUT/devices.json" 2>"$OUT/devices.err"
+export XDG_RUNTIME_DIR=$(mktemp -d); chmod 700 "$XDG_RUNTIME_DIR"
+date -u
+nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem,memory.total --format=csv
+$BIN devices --json >"$OUT/devices.json" 2>/dev/null
 if ! grep -q '"vulkan"' "$OUT/devices.json"; then
   echo "no Vulkan adapter with the default ICD search; pointing at the NVIDIA ICD"
   export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
   export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
-  $BIN devices --json >"$OUT/devices.json" 2>"$OUT/devices.err"
+  $BIN devices --json >"$OUT/devices.json" 2>/dev/null
 fi
-$BIN devices 2>&1 | tee "$OUT/devices.txt"
+$BIN devices
 # The first Vulkan adapter's index as `run --device N` takes it.
 IDX=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(a["index"] + 1 for a in d["gpus"] if a["backend"]=="vulkan"))' "$OUT/devices.json")
 echo "vulkan adapter: --device $IDX"
-ACCELBENCH_REQUIRE_GPU=1 timeout 120 .devbin/gputests gpu:: --test-threads 1 >"$OUT/gputests.txt" 2>&1
-echo "gpu tests exit: $?"; tail -5 "$OUT/gputests.txt"
-timeout 330 $BIN run --suite standard --device "$IDX" --out "$OUT/h100-standard.json" 2>&1 | tee "$OUT/standard.txt"
-timeout 90 python3 scripts/torch_baseline.py "$OUT/torch-baseline.json" 2>&1 | tee "$OUT/torch.txt"
+NAME=h200
+RUN="$BIN run --device $IDX --max-time-per-workload 1"
+for stage in $STAGES; do
+  echo "=== stage $stage ($(date -u +%T))"
+  case $stage in
+    gputests)
+      ACCELBENCH_REQUIRE_GPU=1 timeout 150 .devbin/gputests gpu:: --test-threads 1 >"$OUT/gputests.txt" 2>&1
+      echo "gpu tests exit: $?"; grep -E "^test |test result|panicked|error" "$OUT/gputests.txt" | head -40 ;;
+    gemm)
+      timeout 120 $RUN --suite standard --kernel gemm --dtype f16 --out "$OUT/$NAME-gemm-f16-coop.json"
+      ACCELBENCH_GEMM_F16=tiled timeout 120 $RUN --suite standard --kernel gemm --dtype f16 --out "$OUT/$NAME-gemm-f16-tiled.json" ;;
+    torch)
+      PYTHONUNBUFFERED=1 timeout 150 python3 scripts/torch_baseline.py "$OUT/$NAME-torch-baseline.json" ;;
+    torch-decode)
+      PYTHONUNBUFFERED=1 timeout 100 python3 scripts/torch_baseline.py "$OUT/$NAME-torch-decode.json" --decode-only ;;
+    standard)
+      timeout 330 $RUN --suite standard --out "$OUT/$NAME-vulkan-standard.json" ;;
+    spread)
+      for i in 1 2 3; do
+        timeout 60 $RUN --kernel decode_step --model llama-3.1-8b --dtype f16 --json --out "/tmp/spread$i.json" >/dev/null
+        python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("process", sys.argv[2], r["kernel"], r["dtype"], "p50 us", round(r["ns"]["p50"]/1e3,1), "ci95 us", [round(x/1e3,1) for x in r["ci95_ns"]], r.get("error"))' "/tmp/spread$i.json" $i
+      done ;;
+    *) echo "unknown stage $stage" ;;
+  esac
+done
+date -u

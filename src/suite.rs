@@ -106,7 +106,11 @@ pub fn by_name(name: &str) -> Result<Suite> {
                 gemm(512, 4096, 4096, F32),
                 gemm(512, 14336, 4096, F32),
                 gemm(2048, 2048, 2048, F16),
+                gemm(4096, 4096, 4096, F16),
+                // f16 prefill, as served: 4096 -> 4096, 4096 -> 14336 and 14336 -> 4096.
+                gemm(512, 4096, 4096, F16),
                 gemm(512, 14336, 4096, F16),
+                gemm(512, 4096, 14336, F16),
                 // Decode: one token through 4096 -> 4096 and 4096 -> 14336.
                 gemv(4096, 4096, F32),
                 gemv(14336, 4096, F32),
@@ -145,7 +149,6 @@ pub fn by_name(name: &str) -> Result<Suite> {
             if name == "full" {
                 w.extend([
                     gemm(8192, 8192, 8192, F32),
-                    gemm(4096, 4096, 4096, F16),
                     gemv(28672, 8192, F32),
                     attention(8192, F32),
                     attention(16384, F32),
