@@ -79,6 +79,13 @@ pub const KERNELS: &[KernelSource] = &[
     kernel!("argmax_f32", false, false),
     kernel!("gemv_f16w_subgroup", true, true),
     kernel!("gemv_f16w_shared", true, false),
+    kernel!("softmax_f16", true, false),
+    kernel!("rmsnorm_f16", true, false),
+    kernel!("attention_decode_split_f16", true, false),
+    kernel!("attention_decode_reduce_f16", true, false),
+    kernel!("kv_append_f16", true, false),
+    kernel!("silu_mul_f16", true, false),
+    kernel!("argmax_f16", true, false),
 ];
 
 /// Largest head dimension the attention kernel holds in workgroup memory.
