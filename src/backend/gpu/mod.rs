@@ -236,12 +236,9 @@ impl Backend for GpuBackend {
             ));
         }
         if w.dtype == Dtype::F16 {
-            if !matches!(
-                w.kernel,
-                Kernel::Gemm { .. } | Kernel::Gemv { .. } | Kernel::DecodeToken { .. }
-            ) {
+            if matches!(w.kernel, Kernel::StreamTriad { .. }) {
                 return Some(format!(
-                    "the GPU backend has f16 kernels for gemm, gemv and decode_token only, not {}",
+                    "the GPU backend has no f16 kernel for {} (it measures memory bandwidth in f32)",
                     w.kernel_name()
                 ));
             }
@@ -336,12 +333,12 @@ impl Backend for GpuBackend {
         let plan = match &w.kernel {
             Kernel::Gemm { m, n, k } => self.plan_gemm(*m, *n, *k, w.dtype, inputs)?,
             Kernel::Gemv { n, k } => self.plan_gemv(*n, *k, w.dtype, inputs)?,
-            Kernel::Softmax { rows, cols } => self.plan_softmax(*rows, *cols, inputs)?,
-            Kernel::RmsNorm { rows, cols } => self.plan_rmsnorm(*rows, *cols, inputs)?,
-            Kernel::DecodeAttention(a) => self.plan_attention(a, inputs)?,
+            Kernel::Softmax { rows, cols } => self.plan_softmax(*rows, *cols, w.dtype, inputs)?,
+            Kernel::RmsNorm { rows, cols } => self.plan_rmsnorm(*rows, *cols, w.dtype, inputs)?,
+            Kernel::DecodeAttention(a) => self.plan_attention(a, w.dtype, inputs)?,
             Kernel::StreamTriad { n } => self.plan_triad(*n, inputs)?,
             Kernel::DecodeStep { model, context } => {
-                self.plan_decode_step(model, *context, inputs)?
+                self.plan_decode_step(model, *context, w.dtype, inputs)?
             }
             Kernel::DecodeToken { .. } => self.plan_decode_token(w, inputs)?,
         };
