@@ -16,7 +16,7 @@ struct Params {
 
 @group(0) @binding(0) var<storage, read> w: array<vec4<f16>>;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f16>>;
-@group(0) @binding(2) var<storage, read> res: array<f32>;
+@group(0) @binding(2) var<storage, read> res: array<f16>;
 @group(0) @binding(3) var<storage, read_write> y: array<f16>;
 @group(0) @binding(4) var<uniform> p: Params;
 
@@ -47,7 +47,7 @@ fn main(
     if (li == 0u && row < p.n) {
         var total = sums[0];
         if (p.residual != 0u) {
-            total += res[row];
+            total += f32(res[row]);
         }
         y[row] = f16(total);
     }

@@ -18,7 +18,7 @@ struct Params {
 
 @group(0) @binding(0) var<storage, read> w: array<vec4<f16>>;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f16>>;
-@group(0) @binding(2) var<storage, read> res: array<f32>;
+@group(0) @binding(2) var<storage, read> res: array<f16>;
 @group(0) @binding(3) var<storage, read_write> y: array<f16>;
 @group(0) @binding(4) var<uniform> p: Params;
 
@@ -54,7 +54,7 @@ fn main(
             total += sg_sums[i];
         }
         if (p.residual != 0u) {
-            total += res[row];
+            total += f32(res[row]);
         }
         y[row] = f16(total);
     }

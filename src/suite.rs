@@ -86,7 +86,23 @@ pub fn by_name(name: &str) -> Result<Suite> {
                     rows: 64,
                     cols: 4096,
                 }),
+                // f16 storage, f32 arithmetic: the parts of a 16-bit decode step.
+                Workload::new(
+                    Kernel::Softmax {
+                        rows: 32,
+                        cols: 4096,
+                    },
+                    F16,
+                ),
+                Workload::new(
+                    Kernel::RmsNorm {
+                        rows: 64,
+                        cols: 4096,
+                    },
+                    F16,
+                ),
                 attention(1024, F32),
+                attention(1024, F16),
                 f32k(Kernel::StreamTriad { n: 8 << 20 }),
                 decode_step("llama-3.2-1b", 1024, F32),
                 // f16 weights and KV cache, as served: half the bytes per token.

@@ -204,21 +204,25 @@ fn kernels_with_subgroups_fail_validation_without_the_capability() {
     }
 }
 
+/// A decode-attention workload.
+fn attention(context: u64, q_heads: u64, kv_heads: u64, head_dim: u64, d: Dtype) -> Workload {
+    Workload::new(
+        Kernel::DecodeAttention(AttentionShape {
+            context,
+            q_heads,
+            kv_heads,
+            head_dim,
+        }),
+        d,
+    )
+}
+
 fn small_workloads() -> Vec<Workload> {
     use Dtype::{F16, F32};
     let gemm = |m, n, k, d| Workload::new(Kernel::Gemm { m, n, k }, d);
     let gemv = |n, k, d| Workload::new(Kernel::Gemv { n, k }, d);
-    let att = |context, q_heads, kv_heads, head_dim| {
-        Workload::new(
-            Kernel::DecodeAttention(AttentionShape {
-                context,
-                q_heads,
-                kv_heads,
-                head_dim,
-            }),
-            F32,
-        )
-    };
+    let att =
+        |context, q_heads, kv_heads, head_dim| attention(context, q_heads, kv_heads, head_dim, F32);
     vec![
         gemm(1, 1, 1, F32),
         gemm(5, 7, 3, F32),
@@ -273,13 +277,32 @@ fn small_workloads() -> Vec<Workload> {
             },
             F32,
         ),
-        Workload::new(
-            Kernel::DecodeToken {
-                model: accelbench::model::ModelShape::tiny(),
-                context: 33,
-            },
-            F16,
-        ),
+    ]
+}
+
+/// The f16 softmax, RMSNorm, attention and decode kernels (f16 storage, f32 arithmetic) at
+/// small and odd sizes; run on every adapter with SHADER_F16.
+fn small_f16_workloads() -> Vec<Workload> {
+    let f16 = |k| Workload::new(k, Dtype::F16);
+    vec![
+        f16(Kernel::Softmax { rows: 1, cols: 1 }),
+        f16(Kernel::Softmax { rows: 3, cols: 999 }),
+        f16(Kernel::RmsNorm { rows: 1, cols: 3 }),
+        f16(Kernel::RmsNorm {
+            rows: 5,
+            cols: 1001,
+        }),
+        attention(1, 2, 1, 8, Dtype::F16),
+        attention(131, 4, 2, 21, Dtype::F16),
+        attention(65, 3, 3, 7, Dtype::F16),
+        f16(Kernel::DecodeStep {
+            model: tiny_model(),
+            context: 69,
+        }),
+        f16(Kernel::DecodeToken {
+            model: accelbench::model::ModelShape::tiny(),
+            context: 33,
+        }),
     ]
 }
 
@@ -331,7 +354,8 @@ fn gemv_and_decode_step_match_the_reference_with_the_shared_memory_fallback() {
     };
     gpu.set_use_subgroups(false);
     let mut failures = Vec::new();
-    for w in small_workloads().into_iter().filter(|w| {
+    let all = small_workloads().into_iter().chain(small_f16_workloads());
+    for w in all.filter(|w| {
         matches!(
             w.kernel,
             Kernel::Gemv { .. } | Kernel::DecodeStep { .. } | Kernel::DecodeToken { .. }
@@ -411,11 +435,36 @@ fn a_workload_over_the_adapter_limits_is_refused_by_name_and_others_still_run() 
 }
 
 #[test]
+fn f16_softmax_rmsnorm_attention_and_decode_match_the_reference_on_every_f16_adapter() {
+    // Fails (rather than skips) without a Vulkan, Metal or DX12 adapter, as the other tests.
+    if vulkan_adapter().is_none() {
+        return;
+    }
+    let mut ran = 0;
+    let mut failures = Vec::new();
+    for a in gpu::enumerate() {
+        if !a.features.iter().any(|f| f == "SHADER_F16") {
+            eprintln!("{} ({}): no SHADER_F16, skipped", a.name, a.backend);
+            continue;
+        }
+        let mut gpu = GpuBackend::open(a.index).expect("the adapter opens");
+        for w in small_f16_workloads() {
+            if let Err(e) = verify(&mut gpu, &w) {
+                failures.push(format!("{} ({}): {e}", a.name, a.backend));
+            }
+        }
+        ran += 1;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    eprintln!("f16 kernels verified on {ran} adapter(s)");
+}
+
+#[test]
 fn f16_is_refused_for_kernels_without_an_f16_gpu_kernel() {
     let Some(gpu) = open_vulkan() else {
         return;
     };
-    let w = Workload::new(Kernel::Softmax { rows: 2, cols: 8 }, Dtype::F16);
+    let w = Workload::new(Kernel::StreamTriad { n: 8 }, Dtype::F16);
     let why = gpu.unsupported(&w).expect("refused");
     assert!(why.contains("f16"), "{why}");
 }

@@ -193,11 +193,21 @@ fn f16_attention_and_decode_step_match_reference() {
 }
 
 #[test]
-fn f16_is_reported_unsupported_for_the_other_kernels() {
+fn f16_softmax_and_rmsnorm_match_reference_at_odd_sizes() {
+    // f16 in and out, each row widened to f32; more rows than tasks, so blocks split.
+    let f16w = |kernel| Workload::new(kernel, Dtype::F16);
+    for (rows, cols) in [(1, 1), (3, 999), (37, 65)] {
+        verify(&f16w(Kernel::Softmax { rows, cols }));
+        verify(&f16w(Kernel::RmsNorm { rows, cols }));
+    }
+}
+
+#[test]
+fn f16_is_reported_unsupported_for_the_stream_triad() {
     let cpu = CpuBackend::new(1, "test cpu".into()).unwrap();
-    let w = Workload::new(Kernel::Softmax { rows: 2, cols: 8 }, Dtype::F16);
-    let why = cpu.unsupported(&w).expect("f16 softmax is unsupported");
-    assert!(why.contains("f16 only for gemm, gemv"), "{why}");
+    let w = Workload::new(Kernel::StreamTriad { n: 8 }, Dtype::F16);
+    let why = cpu.unsupported(&w).expect("f16 triad is unsupported");
+    assert!(why.contains("no f16 kernel for stream_triad"), "{why}");
 }
 
 #[test]

@@ -57,7 +57,7 @@ use detect::{ASSUMED_LLC_BYTES, last_level_cache_bytes};
 use exec::{Ctx, Runner};
 use gemm::GemmKernel;
 use gemv::GemvKernel;
-use rowwise::{RowOp, RowwiseKernel};
+use rowwise::{RowOp, RowwiseF16Kernel, RowwiseKernel};
 use simd::Isa;
 use triad::TriadKernel;
 
@@ -189,17 +189,10 @@ impl Backend for CpuBackend {
     }
 
     fn unsupported(&self, w: &Workload) -> Option<String> {
-        let f16_ok = matches!(
-            w.kernel,
-            Kernel::Gemm { .. }
-                | Kernel::Gemv { .. }
-                | Kernel::DecodeAttention(_)
-                | Kernel::DecodeStep { .. }
-                | Kernel::DecodeToken { .. }
-        );
+        let f16_ok = !matches!(w.kernel, Kernel::StreamTriad { .. });
         if w.dtype == Dtype::F16 && !f16_ok {
             return Some(format!(
-                "the CPU backend runs f16 only for gemm, gemv, decode_attention, decode_step and decode_token, not {}",
+                "the CPU backend has no f16 kernel for {} (it measures memory bandwidth in f32)",
                 w.kernel_name()
             ));
         }
@@ -274,15 +267,19 @@ impl Backend for CpuBackend {
                     Box::new(Runner { ctx, kernel })
                 }
             }
-            &Kernel::Softmax { rows, cols } => {
-                let kernel =
-                    RowwiseKernel::new(RowOp::Softmax, &b[0], rows as usize, cols as usize);
-                Box::new(Runner { ctx, kernel })
-            }
-            &Kernel::RmsNorm { rows, cols } => {
-                let op = RowOp::RmsNorm(b[1].clone());
-                let kernel = RowwiseKernel::new(op, &b[0], rows as usize, cols as usize);
-                Box::new(Runner { ctx, kernel })
+            &Kernel::Softmax { rows, cols } | &Kernel::RmsNorm { rows, cols } => {
+                let op = match w.kernel {
+                    Kernel::RmsNorm { .. } => RowOp::RmsNorm(b[1].clone()),
+                    _ => RowOp::Softmax,
+                };
+                let (rows, cols) = (rows as usize, cols as usize);
+                if w.dtype == Dtype::F16 {
+                    let kernel = RowwiseF16Kernel::new(op, &b[0], rows, cols);
+                    Box::new(Runner { ctx, kernel })
+                } else {
+                    let kernel = RowwiseKernel::new(op, &b[0], rows, cols);
+                    Box::new(Runner { ctx, kernel })
+                }
             }
             Kernel::DecodeAttention(a) => {
                 if w.dtype == Dtype::F16 {

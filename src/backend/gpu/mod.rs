@@ -88,6 +88,13 @@ pub const KERNELS: &[KernelSource] = &[
     kernel!("argmax_f32", false, false),
     kernel!("gemv_f16w_subgroup", true, true),
     kernel!("gemv_f16w_shared", true, false),
+    kernel!("softmax_f16", true, false),
+    kernel!("rmsnorm_f16", true, false),
+    kernel!("attention_decode_split_f16", true, false),
+    kernel!("attention_decode_reduce_f16", true, false),
+    kernel!("kv_append_f16", true, false),
+    kernel!("silu_mul_f16", true, false),
+    kernel!("argmax_f16", true, false),
 ];
 
 /// Largest head dimension the attention kernel holds in workgroup memory.
@@ -243,12 +250,9 @@ impl Backend for GpuBackend {
             ));
         }
         if w.dtype == Dtype::F16 {
-            if !matches!(
-                w.kernel,
-                Kernel::Gemm { .. } | Kernel::Gemv { .. } | Kernel::DecodeToken { .. }
-            ) {
+            if matches!(w.kernel, Kernel::StreamTriad { .. }) {
                 return Some(format!(
-                    "the GPU backend has f16 kernels for gemm, gemv and decode_token only, not {}",
+                    "the GPU backend has no f16 kernel for {} (it measures memory bandwidth in f32)",
                     w.kernel_name()
                 ));
             }
@@ -343,12 +347,12 @@ impl Backend for GpuBackend {
         let plan = match &w.kernel {
             Kernel::Gemm { m, n, k } => self.plan_gemm(*m, *n, *k, w.dtype, inputs)?,
             Kernel::Gemv { n, k } => self.plan_gemv(*n, *k, w.dtype, inputs)?,
-            Kernel::Softmax { rows, cols } => self.plan_softmax(*rows, *cols, inputs)?,
-            Kernel::RmsNorm { rows, cols } => self.plan_rmsnorm(*rows, *cols, inputs)?,
-            Kernel::DecodeAttention(a) => self.plan_attention(a, inputs)?,
+            Kernel::Softmax { rows, cols } => self.plan_softmax(*rows, *cols, w.dtype, inputs)?,
+            Kernel::RmsNorm { rows, cols } => self.plan_rmsnorm(*rows, *cols, w.dtype, inputs)?,
+            Kernel::DecodeAttention(a) => self.plan_attention(a, w.dtype, inputs)?,
             Kernel::StreamTriad { n } => self.plan_triad(*n, inputs)?,
             Kernel::DecodeStep { model, context } => {
-                self.plan_decode_step(model, *context, inputs)?
+                self.plan_decode_step(model, *context, w.dtype, inputs)?
             }
             Kernel::DecodeToken { .. } => self.plan_decode_token(w, inputs)?,
         };

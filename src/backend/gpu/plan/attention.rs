@@ -1,8 +1,10 @@
-//! Decode-attention plan: the split pass and the merge pass.
+//! Decode-attention plan: the split pass and the merge pass, in f32 or f16 (f16 query, KV
+//! cache and output; f32 arithmetic and f32 partials between the passes).
 
 use anyhow::Result;
 
 use super::Plan;
+use super::rowwise::{by_dtype, vector_bytes};
 use crate::backend::gpu::layout::{OutputLayout, u32_of};
 use crate::backend::gpu::timing::Dispatch;
 use crate::backend::gpu::{ATTENTION_CHUNK, GpuBackend};
@@ -10,8 +12,8 @@ use crate::reference::Inputs;
 use crate::workload::Dtype;
 
 impl GpuBackend {
-    /// The two attention passes reading `q` (first `q_heads * head_dim` floats), the caches,
-    /// and writing `out`.
+    /// The two attention passes reading `q` (first `q_heads * head_dim` values), the caches,
+    /// and writing `out`; `dtype` is how `q`, the caches and `out` are stored.
     #[allow(clippy::too_many_arguments)]
     pub(in crate::backend::gpu) fn attention_dispatches(
         &self,
@@ -19,6 +21,7 @@ impl GpuBackend {
         k: &wgpu::Buffer,
         v: &wgpu::Buffer,
         out: &wgpu::Buffer,
+        dtype: Dtype,
         context: u64,
         q_heads: u64,
         kv_heads: u64,
@@ -38,12 +41,20 @@ impl GpuBackend {
             scale.to_bits(),
         ]);
         let d1 = self.dispatch(
-            "attention_decode_split",
+            by_dtype(
+                dtype,
+                "attention_decode_split",
+                "attention_decode_split_f16",
+            ),
             &[q, k, v, &part_o, &part_ml, &params],
             (u32_of(splits, "splits")?, u32_of(q_heads, "q_heads")?),
         )?;
         let d2 = self.dispatch(
-            "attention_decode_reduce",
+            by_dtype(
+                dtype,
+                "attention_decode_reduce",
+                "attention_decode_reduce_f16",
+            ),
             &[&part_o, &part_ml, out, &params],
             (u32_of(q_heads, "q_heads")?, 1),
         )?;
@@ -54,31 +65,34 @@ impl GpuBackend {
     pub(in crate::backend::gpu) fn plan_attention(
         &self,
         a: &crate::workload::AttentionShape,
+        dtype: Dtype,
         inp: &Inputs,
     ) -> Result<Plan> {
-        let q = self.storage_init("q", bytemuck::cast_slice(&inp.buffers[0]));
-        let k = self.storage_init("K", bytemuck::cast_slice(&inp.buffers[1]));
-        let v = self.storage_init("V", bytemuck::cast_slice(&inp.buffers[2]));
-        let out = self.storage_zeroed("out", a.q_heads * a.head_dim * 4);
+        let q = self.storage_init("q", &vector_bytes(&inp.buffers[0], dtype));
+        let k_bytes = vector_bytes(&inp.buffers[1], dtype);
+        let v_bytes = vector_bytes(&inp.buffers[2], dtype);
+        let k = self.storage_init("K", &k_bytes);
+        let v = self.storage_init("V", &v_bytes);
+        let out = self.storage_zeroed("out", a.q_heads * a.head_dim * dtype.size_bytes());
         let mut keep = vec![q.clone(), k.clone(), v.clone(), out.clone()];
         let dispatches = self.attention_dispatches(
-            &q, &k, &v, &out, a.context, a.q_heads, a.kv_heads, a.head_dim, &mut keep,
+            &q, &k, &v, &out, dtype, a.context, a.q_heads, a.kv_heads, a.head_dim, &mut keep,
         )?;
         // Further copies of the caches, read in turn, so they are not timed from L2.
         let mut more = Vec::new();
-        for _ in 1..self.rotation_copies(2 * 4 * inp.buffers[1].len() as u64) {
-            let k = self.storage_init("K copy", bytemuck::cast_slice(&inp.buffers[1]));
-            let v = self.storage_init("V copy", bytemuck::cast_slice(&inp.buffers[2]));
+        for _ in 1..self.rotation_copies((k_bytes.len() + v_bytes.len()) as u64) {
+            let k = self.storage_init("K copy", &k_bytes);
+            let v = self.storage_init("V copy", &v_bytes);
             keep.extend([k.clone(), v.clone()]);
             more.push(self.attention_dispatches(
-                &q, &k, &v, &out, a.context, a.q_heads, a.kv_heads, a.head_dim, &mut keep,
+                &q, &k, &v, &out, dtype, a.context, a.q_heads, a.kv_heads, a.head_dim, &mut keep,
             )?);
         }
         Ok(Plan {
             dispatches,
             more,
             output: out,
-            layout: OutputLayout::dense(Dtype::F32, a.q_heads * a.head_dim),
+            layout: OutputLayout::dense(dtype, a.q_heads * a.head_dim),
             buffers: keep,
         })
     }

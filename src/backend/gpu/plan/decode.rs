@@ -1,10 +1,12 @@
 //! Decode plans: one layer (`decode_step`) as a chain of GEMV, RMSNorm, attention and FFN
 //! dispatches, and the whole model (`decode_token`): every layer with its own buffers, the
-//! final norm, the LM head GEMV and an argmax.
+//! final norm, the LM head GEMV and an argmax. In f16 every buffer is f16 (weights, norm
+//! gains, KV caches, activations and the residual stream); the kernels accumulate in f32.
 
 use anyhow::Result;
 
 use super::Plan;
+use super::rowwise::{by_dtype, vector_bytes};
 use crate::backend::gpu::GpuBackend;
 use crate::backend::gpu::device::Part;
 use crate::backend::gpu::layout::{OutputLayout, matrix_bytes, pad4, u32_of};
@@ -37,7 +39,7 @@ impl LayerBuffers {
     }
 }
 
-/// Activations of one layer, reused by every layer of a model.
+/// Activations of one layer, reused by every layer of a model, in the layer's dtype.
 struct Scratch {
     xn: wgpu::Buffer,
     qkv: wgpu::Buffer,
@@ -49,14 +51,9 @@ struct Scratch {
     act: wgpu::Buffer,
 }
 
-fn f32b(v: &[f32]) -> Vec<u8> {
-    bytemuck::cast_slice::<f32, u8>(v).to_vec()
-}
-
 impl GpuBackend {
     /// Upload the nine layer buffers of decode_step's input order (`attn_norm` first).
-    /// The matrices are stored as `f` (f32, or f16 for a whole model in f16); the norm gains
-    /// and KV caches stay f32.
+    /// Everything is stored as `f`: matrices, norm gains and KV caches.
     fn upload_layer(
         &self,
         model: &ModelShape,
@@ -77,10 +74,10 @@ impl GpuBackend {
             ],
         );
         let l = LayerBuffers {
-            attn_norm: self.storage_init("attn_norm", &f32b(&b[0])),
-            k_cache: self.storage_init("K cache", &f32b(&b[2])),
-            v_cache: self.storage_init("V cache", &f32b(&b[3])),
-            mlp_norm: self.storage_init("mlp_norm", &f32b(&b[5])),
+            attn_norm: self.storage_init("attn_norm", &vector_bytes(&b[0], f)),
+            k_cache: self.storage_init("K cache", &vector_bytes(&b[2], f)),
+            v_cache: self.storage_init("V cache", &vector_bytes(&b[3], f)),
+            mlp_norm: self.storage_init("mlp_norm", &vector_bytes(&b[5], f)),
             weights,
             ranges: ranges.try_into().expect("five matrices"),
         };
@@ -94,18 +91,20 @@ impl GpuBackend {
         l
     }
 
-    /// Activations padded to a multiple of 4 and zero-filled, as the GEMVs read vec4s.
-    fn scratch(&self, model: &ModelShape, keep: &mut Vec<wgpu::Buffer>) -> Scratch {
+    /// Activations stored as `f`, padded to a multiple of 4 and zero-filled, as the GEMVs
+    /// read vec4s.
+    fn scratch(&self, model: &ModelShape, f: Dtype, keep: &mut Vec<wgpu::Buffer>) -> Scratch {
         let (h, ffn) = (model.hidden, model.ffn);
+        let e = f.size_bytes();
         let s = Scratch {
-            xn: self.storage_zeroed("xn", pad4(h) * 4),
-            qkv: self.storage_zeroed("qkv", pad4(model.qkv_width()) * 4),
-            attn: self.storage_zeroed("attention out", pad4(model.q_heads * model.head_dim) * 4),
-            h1: self.storage_zeroed("h1", pad4(h) * 4),
-            hn: self.storage_zeroed("hn", pad4(h) * 4),
-            gate: self.storage_zeroed("gate", pad4(ffn) * 4),
-            up: self.storage_zeroed("up", pad4(ffn) * 4),
-            act: self.storage_zeroed("act", pad4(ffn) * 4),
+            xn: self.storage_zeroed("xn", pad4(h) * e),
+            qkv: self.storage_zeroed("qkv", pad4(model.qkv_width()) * e),
+            attn: self.storage_zeroed("attention out", pad4(model.q_heads * model.head_dim) * e),
+            h1: self.storage_zeroed("h1", pad4(h) * e),
+            hn: self.storage_zeroed("hn", pad4(h) * e),
+            gate: self.storage_zeroed("gate", pad4(ffn) * e),
+            up: self.storage_zeroed("up", pad4(ffn) * e),
+            act: self.storage_zeroed("act", pad4(ffn) * e),
         };
         keep.extend([
             s.xn.clone(),
@@ -121,7 +120,7 @@ impl GpuBackend {
     }
 
     /// One layer for one token, `out = layer(x)`: 11 dispatches; `f` is how the layer's
-    /// matrices are stored.
+    /// buffers, `x`, `out` and the scratch activations are stored.
     #[allow(clippy::too_many_arguments)]
     fn layer_dispatches(
         &self,
@@ -138,9 +137,10 @@ impl GpuBackend {
         let attn_w = model.q_heads * model.head_dim;
         let qkv_w = model.qkv_width();
         let norm = Self::rmsnorm_params(1, h)?;
-        let gemv = self.gemv_kernel(f, Dtype::F32);
+        let gemv = self.gemv_kernel(f, f);
+        let rmsnorm = by_dtype(f, "rmsnorm_f32", "rmsnorm_f16");
         let mut ds = Vec::new();
-        ds.push(self.rows_dispatch("rmsnorm_f32", &[x, &l.attn_norm, &s.xn], 1, &norm, keep)?);
+        ds.push(self.rows_dispatch(rmsnorm, &[x, &l.attn_norm, &s.xn], 1, &norm, keep)?);
         ds.push(self.gemv_named(gemv, l.w(0), &s.xn, None, &s.qkv, qkv_w, h, keep)?);
         let kv_params = self.uniform(&[
             u32_of(model.q_heads, "q_heads")?,
@@ -150,7 +150,7 @@ impl GpuBackend {
         ]);
         let kv_groups = u32_of((model.kv_heads * model.head_dim).div_ceil(64), "kv width")?;
         ds.push(self.dispatch(
-            "kv_append",
+            by_dtype(f, "kv_append", "kv_append_f16"),
             &[&s.qkv, &l.k_cache, &l.v_cache, &kv_params],
             (kv_groups, 1),
         )?);
@@ -160,6 +160,7 @@ impl GpuBackend {
             &l.k_cache,
             &l.v_cache,
             &s.attn,
+            f,
             context,
             model.q_heads,
             model.kv_heads,
@@ -167,12 +168,12 @@ impl GpuBackend {
             keep,
         )?);
         ds.push(self.gemv_named(gemv, l.w(1), &s.attn, Some(x), &s.h1, h, attn_w, keep)?);
-        ds.push(self.rows_dispatch("rmsnorm_f32", &[&s.h1, &l.mlp_norm, &s.hn], 1, &norm, keep)?);
+        ds.push(self.rows_dispatch(rmsnorm, &[&s.h1, &l.mlp_norm, &s.hn], 1, &norm, keep)?);
         ds.push(self.gemv_named(gemv, l.w(2), &s.hn, None, &s.gate, ffn, h, keep)?);
         ds.push(self.gemv_named(gemv, l.w(3), &s.hn, None, &s.up, ffn, h, keep)?);
         let silu = [u32_of(ffn, "ffn")?];
         ds.push(self.rows_dispatch(
-            "silu_mul",
+            by_dtype(f, "silu_mul", "silu_mul_f16"),
             &[&s.gate, &s.up, &s.act],
             ffn.div_ceil(256),
             &silu,
@@ -186,21 +187,22 @@ impl GpuBackend {
         &self,
         model: &ModelShape,
         context: u64,
+        f: Dtype,
         inp: &Inputs,
     ) -> Result<Plan> {
         let h = model.hidden;
         let b = &inp.buffers;
         let mut keep = Vec::new();
-        let x = self.storage_init("x", &matrix_bytes(&b[0], 1, h, Dtype::F32));
-        let out = self.storage_zeroed("out", pad4(h) * 4);
+        let x = self.storage_init("x", &matrix_bytes(&b[0], 1, h, f));
+        let out = self.storage_zeroed("out", pad4(h) * f.size_bytes());
         keep.extend([x.clone(), out.clone()]);
-        let scratch = self.scratch(model, &mut keep);
+        let scratch = self.scratch(model, f, &mut keep);
         // Copies of the layer, read in turn, so a small layer is not timed from L2.
-        let layer_bytes = 4 * b[1..].iter().map(|v| v.len() as u64).sum::<u64>();
+        let layer_bytes = f.size_bytes() * b[1..].iter().map(|v| v.len() as u64).sum::<u64>();
         let mut sets = Vec::new();
         for _ in 0..self.rotation_copies(layer_bytes) {
-            let l = self.upload_layer(model, &b[1..], Dtype::F32, &mut keep);
-            let (f, s) = (Dtype::F32, &scratch);
+            let l = self.upload_layer(model, &b[1..], f, &mut keep);
+            let s = &scratch;
             sets.push(self.layer_dispatches(model, context, f, &l, s, &x, &out, &mut keep)?);
         }
         let ds = sets.remove(0);
@@ -208,18 +210,17 @@ impl GpuBackend {
             dispatches: ds,
             more: sets,
             output: out,
-            layout: OutputLayout::dense(Dtype::F32, h),
+            layout: OutputLayout::dense(f, h),
             buffers: keep,
         })
     }
 
     /// The whole model for one token. Each layer's weights are generated (from the
     /// reference's seed) and uploaded one layer at a time, so host memory holds one layer.
-    /// In f16 the matrices (layers and LM head) are f16; the KV caches, norms and activations
-    /// stay f32 (the attention kernel is f32), so an f16 row reads a little more than its
-    /// byte count, which counts the KV cache in f16.
-    /// The hidden state goes from `x` through the layers in two buffers, in turn; the argmax
-    /// writes the chosen token (as f32) after the logits.
+    /// In f16 every buffer up to the logits is f16 (matrices, norms, KV caches, activations);
+    /// `argmax_f16` widens the logits into an f32 output. The hidden state goes from `x`
+    /// through the layers in two buffers, in turn; the argmax writes the chosen token (as f32)
+    /// after the logits.
     pub(in crate::backend::gpu) fn plan_decode_token(
         &self,
         w: &Workload,
@@ -231,19 +232,19 @@ impl GpuBackend {
         let (h, vocab) = (model.hidden, model.vocab);
         let b = &inp.buffers;
         let mut keep = Vec::new();
-        let x = self.storage_init("x", &matrix_bytes(&b[0], 1, h, Dtype::F32));
-        let hidden = [
-            self.storage_zeroed("hidden a", pad4(h) * 4),
-            self.storage_zeroed("hidden b", pad4(h) * 4),
-        ];
-        let final_norm = self.storage_init("final_norm", &f32b(&b[1]));
-        let head = crate::reference::lm_head(w);
-        // Matrices in the workload's dtype; norms, KV caches and activations stay f32.
         let f = w.dtype;
+        let e = f.size_bytes();
+        let x = self.storage_init("x", &matrix_bytes(&b[0], 1, h, f));
+        let hidden = [
+            self.storage_zeroed("hidden a", pad4(h) * e),
+            self.storage_zeroed("hidden b", pad4(h) * e),
+        ];
+        let final_norm = self.storage_init("final_norm", &vector_bytes(&b[1], f));
+        let head = crate::reference::lm_head(w);
         let lm_head = self.storage_init("LM head", &matrix_bytes(&head, vocab, h, f));
         drop(head);
-        let xn = self.storage_zeroed("final xn", pad4(h) * 4);
-        let logits = self.storage_zeroed("logits", pad4(vocab + 1) * 4);
+        let xn = self.storage_zeroed("final xn", pad4(h) * e);
+        let logits = self.storage_zeroed("logits", pad4(vocab + 1) * e);
         keep.extend([
             x.clone(),
             hidden[0].clone(),
@@ -253,7 +254,7 @@ impl GpuBackend {
             xn.clone(),
             logits.clone(),
         ]);
-        let scratch = self.scratch(model, &mut keep);
+        let scratch = self.scratch(model, f, &mut keep);
         let mut ds = Vec::new();
         let mut input = &x;
         for l in 0..model.layers {
@@ -267,14 +268,14 @@ impl GpuBackend {
         }
         let norm = Self::rmsnorm_params(1, h)?;
         ds.push(self.rows_dispatch(
-            "rmsnorm_f32",
+            by_dtype(f, "rmsnorm_f32", "rmsnorm_f16"),
             &[input, &final_norm, &xn],
             1,
             &norm,
             &mut keep,
         )?);
         ds.push(self.gemv_named(
-            self.gemv_kernel(f, Dtype::F32),
+            self.gemv_kernel(f, f),
             &lm_head,
             &xn,
             None,
@@ -285,12 +286,23 @@ impl GpuBackend {
         )?);
         let n = [u32_of(vocab, "vocab")?];
         let p = self.uniform(&n);
-        ds.push(self.dispatch("argmax_f32", &[&logits, &p], (1, 1))?);
+        let output = match f {
+            Dtype::F32 => {
+                ds.push(self.dispatch("argmax_f32", &[&logits, &p], (1, 1))?);
+                logits
+            }
+            Dtype::F16 => {
+                let wide = self.storage_zeroed("logits f32", pad4(vocab + 1) * 4);
+                ds.push(self.dispatch("argmax_f16", &[&logits, &wide, &p], (1, 1))?);
+                keep.push(wide.clone());
+                wide
+            }
+        };
         keep.push(p);
         Ok(Plan {
             dispatches: ds,
             more: Vec::new(),
-            output: logits,
+            output,
             layout: OutputLayout::dense(Dtype::F32, vocab + 1),
             buffers: keep,
         })
