@@ -72,6 +72,8 @@ pub const KERNELS: &[KernelSource] = &[
     kernel!("gemm_f32_tile128", false, false),
     kernel!("gemm_f16_tiled", true, false),
     kernel!("gemm_f16_coop", true, false, true),
+    kernel!("gemm_f16_coop_v4", true, false, true),
+    kernel!("gemm_f16_coop_direct", true, false, true),
     kernel!("gemv_f32_subgroup", false, true),
     kernel!("gemv_f32_shared", false, false),
     kernel!("gemv_f16_subgroup", true, true),

@@ -18,14 +18,27 @@ use crate::workload::Dtype;
 pub(in crate::backend::gpu) fn gemm_kernel(
     m: u64,
     n: u64,
+    k: u64,
     dtype: Dtype,
     coop: bool,
 ) -> (&'static str, u64, u64) {
     match dtype {
         Dtype::F32 if m.div_ceil(128) * n.div_ceil(128) >= 256 => ("gemm_f32_tile128", 32, 128),
         Dtype::F32 => ("gemm_f32_tiled", 16, 64),
-        Dtype::F16 if coop => ("gemm_f16_coop", 32, 128),
+        Dtype::F16 if coop => (coop_kernel(m, n, k), 32, 128),
         Dtype::F16 => ("gemm_f16_tiled", 16, 64),
+    }
+}
+
+/// Which cooperative-matrix GEMM runs: `gemm_f16_coop` unless `ACCELBENCH_GEMM_F16` names
+/// another (`gemm_f16_coop_v4`, or `gemm_f16_coop_direct` where m and n are multiples of 128
+/// and k of 16, as it reads fragments straight from global memory).
+fn coop_kernel(m: u64, n: u64, k: u64) -> &'static str {
+    let aligned = m % 128 == 0 && n % 128 == 0 && k % 16 == 0;
+    match std::env::var("ACCELBENCH_GEMM_F16").as_deref() {
+        Ok("gemm_f16_coop_v4") => "gemm_f16_coop_v4",
+        Ok("gemm_f16_coop_direct") if aligned => "gemm_f16_coop_direct",
+        _ => "gemm_f16_coop",
     }
 }
 
@@ -103,7 +116,7 @@ impl GpuBackend {
             u32_of(n4, "n/4")?,
         ]);
         let coop = dtype == Dtype::F16 && self.gemm_f16_fallback().is_none();
-        let (name, tile_n4, tile_m) = gemm_kernel(m, n, dtype, coop);
+        let (name, tile_n4, tile_m) = gemm_kernel(m, n, k, dtype, coop);
         let groups = (
             u32_of(n4.div_ceil(tile_n4), "n tiles")?,
             u32_of(m.div_ceil(tile_m), "m tiles")?,
