@@ -5,6 +5,7 @@
 #   gemm      the standard suite's f16 GEMMs, on cooperative matrices (default) and on the tiled
 #             kernel (ACCELBENCH_GEMM_F16=tiled), one results file each
 #   gemmx     kernel experiments: every cooperative-matrix GEMM variant, tables only
+#   decode8b  only the whole-model Llama-3.1-8B f16 decode (decode_token)
 #   torch     scripts/torch_baseline.py: cuBLAS GEMMs, rotated torch.mv, copy, and a CUDA-graph
 #             Llama-3.1-8B f16 decode, in the same command as the rows it is compared with
 #   torch-decode  only the CUDA-graph decode of the torch baseline
@@ -50,10 +51,12 @@ for stage in $STAGES; do
       ACCELBENCH_GEMM_F16=tiled timeout 120 $RUN --suite standard --kernel gemm --dtype f16 --out "$OUT/$NAME-gemm-f16-tiled.json" ;;
     gemmx)
       # Kernel experiments: each cooperative-matrix variant on the f16 GEMM shapes, tables only.
-      for v in gemm_f16_coop gemm_f16_coop_v4 gemm_f16_coop_direct; do
+      for v in ${GEMMX:-gemm_f16_coop gemm_f16_coop_v4 gemm_f16_coop_direct}; do
         echo "--- ACCELBENCH_GEMM_F16=$v"
         ACCELBENCH_GEMM_F16=$v timeout 60 $BIN run --device $IDX --max-time-per-workload 0.5 --suite standard --kernel gemm --dtype f16 --out /tmp/gemmx-$v.json --force 2>&1 | grep -E "^gpu0|error"
       done ;;
+    decode8b)
+      timeout 150 $RUN --kernel decode_token --model llama-3.1-8b --dtype f16 --shape context=1024 --out /tmp/decode8b.json --force ;;
     torch)
       PYTHONUNBUFFERED=1 timeout 150 python3 scripts/torch_baseline.py "$OUT/$NAME-torch-baseline.json" ;;
     torch-decode)

@@ -38,6 +38,9 @@ fn coop_kernel(m: u64, n: u64, k: u64) -> &'static str {
     match std::env::var("ACCELBENCH_GEMM_F16").as_deref() {
         Ok("gemm_f16_coop_v4") => "gemm_f16_coop_v4",
         Ok("gemm_f16_coop_direct") if aligned => "gemm_f16_coop_direct",
+        Ok("gemm_f16_coop_direct4") if aligned && k % 64 == 0 => "gemm_f16_coop_direct4",
+        Ok("gemm_f16_coop_k64") => "gemm_f16_coop_k64",
+        Ok("gemm_f16_coop_direct8") if aligned && k % 128 == 0 => "gemm_f16_coop_direct8",
         _ => "gemm_f16_coop",
     }
 }
