@@ -39,16 +39,17 @@ $BIN devices
 IDX=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(a["index"] + 1 for a in d["gpus"] if a["backend"]=="vulkan"))' "$OUT/devices.json")
 echo "vulkan adapter: --device $IDX"
 NAME=h200
-RUN="$BIN run --device $IDX --max-time-per-workload 1"
+RUN="$BIN run --device $IDX --max-time-per-workload ${MAXT:-1}"
 for stage in $STAGES; do
   echo "=== stage $stage ($(date -u +%T))"
   case $stage in
     gputests)
-      ACCELBENCH_REQUIRE_GPU=1 timeout 150 .devbin/gputests gpu:: --test-threads 1 >"$OUT/gputests.txt" 2>&1
+      ACCELBENCH_REQUIRE_GPU=1 timeout 150 .devbin/gputests gpu:: --test-threads 2 >"$OUT/gputests.txt" 2>&1
       echo "gpu tests exit: $?"; grep -E "^test |test result|panicked|error" "$OUT/gputests.txt" | head -40 ;;
     gemm)
-      timeout 120 $RUN --suite standard --kernel gemm --dtype f16 --out "$OUT/$NAME-gemm-f16-coop.json"
-      ACCELBENCH_GEMM_F16=tiled timeout 120 $RUN --suite standard --kernel gemm --dtype f16 --out "$OUT/$NAME-gemm-f16-tiled.json" ;;
+      # The default kernel's rows come with the standard stage; here the candidate and the fallback.
+      ACCELBENCH_GEMM_F16=gemm_f16_coop_k64x2 timeout 60 $RUN --suite standard --kernel gemm --dtype f16 --out "$OUT/$NAME-gemm-f16-k64x2.json"
+      ACCELBENCH_GEMM_F16=tiled timeout 60 $RUN --suite standard --kernel gemm --dtype f16 --out "$OUT/$NAME-gemm-f16-tiled.json" ;;
     gemmx)
       # Kernel experiments: each cooperative-matrix variant on the f16 GEMM shapes, tables only.
       for v in ${GEMMX:-gemm_f16_coop gemm_f16_coop_v4 gemm_f16_coop_direct}; do
@@ -62,7 +63,7 @@ for stage in $STAGES; do
     torch-decode)
       PYTHONUNBUFFERED=1 timeout 100 python3 scripts/torch_baseline.py "$OUT/$NAME-torch-decode.json" --decode-only ;;
     standard)
-      timeout 330 $RUN --suite standard --out "$OUT/$NAME-vulkan-standard.json" ;;
+      timeout 300 $RUN --suite standard --out "$OUT/$NAME-vulkan-standard.json" ;;
     spread)
       for i in 1 2 3; do
         timeout 60 $RUN --kernel decode_step --model llama-3.1-8b --dtype f16 --json --out "/tmp/spread$i.json" >/dev/null

@@ -77,6 +77,7 @@ pub const KERNELS: &[KernelSource] = &[
     kernel!("gemm_f16_coop_direct4", true, false, true),
     kernel!("gemm_f16_coop_k64", true, false, true),
     kernel!("gemm_f16_coop_direct8", true, false, true),
+    kernel!("gemm_f16_coop_k64x2", true, false, true),
     kernel!("gemv_f32_subgroup", false, true),
     kernel!("gemv_f32_shared", false, false),
     kernel!("gemv_f16_subgroup", true, true),

@@ -39,9 +39,10 @@ fn coop_kernel(m: u64, n: u64, k: u64) -> &'static str {
         Ok("gemm_f16_coop_v4") => "gemm_f16_coop_v4",
         Ok("gemm_f16_coop_direct") if aligned => "gemm_f16_coop_direct",
         Ok("gemm_f16_coop_direct4") if aligned && k % 64 == 0 => "gemm_f16_coop_direct4",
-        Ok("gemm_f16_coop_k64") => "gemm_f16_coop_k64",
+        Ok("gemm_f16_coop") => "gemm_f16_coop",
+        Ok("gemm_f16_coop_k64x2") => "gemm_f16_coop_k64x2",
         Ok("gemm_f16_coop_direct8") if aligned && k % 128 == 0 => "gemm_f16_coop_direct8",
-        _ => "gemm_f16_coop",
+        _ => "gemm_f16_coop_k64",
     }
 }
 
