@@ -52,7 +52,7 @@ for stage in $STAGES; do
       ACCELBENCH_GEMM_F16=tiled timeout 60 $RUN --suite standard --kernel gemm --dtype f16 --out "$OUT/$NAME-gemm-f16-tiled.json" ;;
     gemmx)
       # Kernel experiments: each cooperative-matrix variant on the f16 GEMM shapes, tables only.
-      for v in ${GEMMX:-gemm_f16_coop gemm_f16_coop_v4 gemm_f16_coop_direct}; do
+      for v in ${GEMMX:-gemm_f16_coop_k64 gemm_f16_coop_k64x2}; do
         echo "--- ACCELBENCH_GEMM_F16=$v"
         ACCELBENCH_GEMM_F16=$v timeout 60 $BIN run --device $IDX --max-time-per-workload 0.5 --suite standard --kernel gemm --dtype f16 --out /tmp/gemmx-$v.json --force 2>&1 | grep -E "^gpu0|error"
       done ;;

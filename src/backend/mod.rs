@@ -48,7 +48,7 @@ pub trait Prepared {
         1
     }
 
-    /// Which kernel ran (e.g. `gemm_f16_coop`), for the row's `kernel_variant`.
+    /// Which kernel ran (e.g. `gemm_f16_coop_k64`), for the row's `kernel_variant`.
     fn variant(&self) -> Option<String> {
         None
     }

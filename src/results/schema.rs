@@ -283,7 +283,7 @@ pub struct RowExtra {
     /// has no bandwidth percentage (it is not a memory figure).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub in_cache: bool,
-    /// Which kernel ran, when a backend has several for the workload (e.g. `gemm_f16_coop`
+    /// Which kernel ran, when a backend has several for the workload (e.g. `gemm_f16_coop_k64`
     /// on cooperative matrices or the `gemm_f16_tiled` fallback); several `+`-joined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel_variant: Option<String>,

@@ -56,7 +56,7 @@ pub(super) const KNOWN_FP32_PEAKS: &[(&str, f64, &str)] = &[
 /// Dense f16 tensor-core peak (f16 inputs, f32 accumulation; the "with sparsity" figures are
 /// twice these) in GFLOP/s, from the vendors' datasheets, matched as [`KNOWN_FP32_PEAKS`].
 /// GeForce parts run f32 accumulation at half their f16-accumulate rate; their figure here
-/// is the f32-accumulate one, the one gemm_f16_coop can reach.
+/// is the f32-accumulate one, the one the gemm_f16_coop_* kernels can reach.
 pub(super) const KNOWN_F16_TENSOR_PEAKS: &[(&str, f64, &str)] = &[
     (
         "H100 PCIe",

@@ -64,7 +64,7 @@ impl GpuBackend {
         let coop = features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX);
         let experimental_features = if coop {
             // SAFETY: wgpu marks cooperative matrices experimental: a bug in its implementation
-            // could misbehave from safe code. Only gemm_f16_coop uses them, on a configuration
+            // could misbehave from safe code. Only the gemm_f16_coop_* kernels use them, on a configuration
             // the adapter lists, and its output is checked against the reference before it is
             // timed; ACCELBENCH_NO_COOP=1 leaves the feature off.
             unsafe { wgpu::ExperimentalFeatures::enabled() }

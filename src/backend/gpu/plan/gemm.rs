@@ -18,39 +18,33 @@ use crate::workload::Dtype;
 pub(in crate::backend::gpu) fn gemm_kernel(
     m: u64,
     n: u64,
-    k: u64,
     dtype: Dtype,
     coop: bool,
 ) -> (&'static str, u64, u64) {
     match dtype {
         Dtype::F32 if m.div_ceil(128) * n.div_ceil(128) >= 256 => ("gemm_f32_tile128", 32, 128),
         Dtype::F32 => ("gemm_f32_tiled", 16, 64),
-        Dtype::F16 if coop => (coop_kernel(m, n, k), 32, 128),
+        Dtype::F16 if coop => (coop_kernel(), 32, 128),
         Dtype::F16 => ("gemm_f16_tiled", 16, 64),
     }
 }
 
-/// Which cooperative-matrix GEMM runs: `gemm_f16_coop` unless `ACCELBENCH_GEMM_F16` names
-/// another (`gemm_f16_coop_v4`, or `gemm_f16_coop_direct` where m and n are multiples of 128
-/// and k of 16, as it reads fragments straight from global memory).
-fn coop_kernel(m: u64, n: u64, k: u64) -> &'static str {
-    let aligned = m % 128 == 0 && n % 128 == 0 && k % 16 == 0;
+/// Which cooperative-matrix GEMM runs: `gemm_f16_coop_k64`, or `gemm_f16_coop_k64x2` (two tiles
+/// per loop iteration) where `ACCELBENCH_GEMM_F16` names it. Measured on an H200 at 4096^3
+/// (results/h200-*): k64 147 TFLOP/s, k64x2 150, in processes that ran only f16 GEMMs; k64
+/// stays the default as the one verified at odd sizes on that machine (notes/gpu.md).
+fn coop_kernel() -> &'static str {
     match std::env::var("ACCELBENCH_GEMM_F16").as_deref() {
-        Ok("gemm_f16_coop_v4") => "gemm_f16_coop_v4",
-        Ok("gemm_f16_coop_direct") if aligned => "gemm_f16_coop_direct",
-        Ok("gemm_f16_coop_direct4") if aligned && k % 64 == 0 => "gemm_f16_coop_direct4",
-        Ok("gemm_f16_coop") => "gemm_f16_coop",
         Ok("gemm_f16_coop_k64x2") => "gemm_f16_coop_k64x2",
-        Ok("gemm_f16_coop_direct8") if aligned && k % 128 == 0 => "gemm_f16_coop_direct8",
         _ => "gemm_f16_coop_k64",
     }
 }
 
-/// The cooperative-matrix configuration gemm_f16_coop is written for.
+/// The cooperative-matrix configuration the gemm_f16_coop_* kernels are written for.
 pub const COOP_CONFIG: &str = "16x16x16 f16->f32";
 
 /// Why an f16 GEMM on this adapter runs on the tiled (FP32-pipe) kernel rather than on
-/// cooperative matrices, or `None` when gemm_f16_coop runs. `ACCELBENCH_GEMM_F16=tiled` forces
+/// cooperative matrices, or `None` when a gemm_f16_coop_* kernel runs. `ACCELBENCH_GEMM_F16=tiled` forces
 /// the fallback (to compare the two on one machine).
 pub fn coop_fallback(info: &AdapterInfo) -> Option<String> {
     if std::env::var("ACCELBENCH_GEMM_F16").as_deref() == Ok("tiled") {
@@ -78,15 +72,15 @@ pub fn coop_fallback(info: &AdapterInfo) -> Option<String> {
     }
     if info.subgroup_sizes != Some((32, 32)) {
         return Some(format!(
-            "fallback: gemm_f16_coop is written for subgroups of exactly 32 invocations; adapter '{}' reports {:?}",
+            "fallback: the cooperative-matrix GEMM is written for subgroups of exactly 32 invocations; adapter '{}' reports {:?}",
             info.name, info.subgroup_sizes
         ));
     }
     None
 }
 
-/// Workgroup memory gemm_f16_coop declares, bytes.
-const COOP_WORKGROUP_BYTES: u32 = 46_080;
+/// Workgroup memory gemm_f16_coop_k64 and _k64x2 declare, bytes.
+const COOP_WORKGROUP_BYTES: u32 = 44_032;
 
 impl GpuBackend {
     /// [`coop_fallback`], and the adapter's workgroup-memory limit.
@@ -94,7 +88,7 @@ impl GpuBackend {
         coop_fallback(&self.info).or_else(|| {
             (self.limits.max_compute_workgroup_storage_size < COOP_WORKGROUP_BYTES).then(|| {
                 format!(
-                    "fallback: gemm_f16_coop needs {COOP_WORKGROUP_BYTES} bytes of workgroup memory; adapter '{}' allows {}",
+                    "fallback: the cooperative-matrix GEMM needs {COOP_WORKGROUP_BYTES} bytes of workgroup memory; adapter '{}' allows {}",
                     self.info.name, self.limits.max_compute_workgroup_storage_size
                 )
             })
@@ -120,7 +114,7 @@ impl GpuBackend {
             u32_of(n4, "n/4")?,
         ]);
         let coop = dtype == Dtype::F16 && self.gemm_f16_fallback().is_none();
-        let (name, tile_n4, tile_m) = gemm_kernel(m, n, k, dtype, coop);
+        let (name, tile_n4, tile_m) = gemm_kernel(m, n, dtype, coop);
         let groups = (
             u32_of(n4.div_ceil(tile_n4), "n tiles")?,
             u32_of(m.div_ceil(tile_m), "m tiles")?,
