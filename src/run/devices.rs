@@ -193,6 +193,13 @@ pub fn devices(json: bool, out: &mut dyn Write) -> Result<()> {
         if let Some((lo, hi)) = g.subgroup_sizes {
             writeln!(out, "         subgroup size: {lo}..{hi}")?;
         }
+        if !g.cooperative_matrix.is_empty() {
+            writeln!(
+                out,
+                "         cooperative matrices (tensor cores): {}",
+                g.cooperative_matrix.join(", ")
+            )?;
+        }
         writeln!(
             out,
             "         max storage binding: {:.0} MiB, max buffer: {:.0} MiB",
