@@ -6,6 +6,8 @@
 #             kernel (ACCELBENCH_GEMM_F16=tiled), one results file each
 #   gemmx     kernel experiments: every cooperative-matrix GEMM variant, tables only
 #   decode8b  only the whole-model Llama-3.1-8B f16 decode (decode_token)
+#   diagnose  the per-process slowdown of notes/gpu.md: small kernels and f16 GEMMs with and
+#             without the cooperative-matrix feature, three processes each, clocks alongside
 #   torch     scripts/torch_baseline.py: cuBLAS GEMMs, rotated torch.mv, copy, and a CUDA-graph
 #             Llama-3.1-8B f16 decode, in the same command as the rows it is compared with
 #   torch-decode  only the CUDA-graph decode of the torch baseline
@@ -58,6 +60,19 @@ for stage in $STAGES; do
       done ;;
     decode8b)
       timeout 150 $RUN --kernel decode_token --model llama-3.1-8b --dtype f16 --shape context=1024 --out /tmp/decode8b.json --force ;;
+    diagnose)
+      # notes/gpu.md, "Per-process slowdowns": the same small and memory-bound kernels with the
+      # cooperative-matrix feature off and on, each in a process of its own, three times, with
+      # the clocks sampled beside them.
+      (nvidia-smi dmon -s pucm -d 1 >"$OUT/dmon.txt" 2>&1 &)
+      for i in 1 2 3; do
+        for coop in 1 0; do
+          echo "--- process $i, ACCELBENCH_NO_COOP=$((1 - coop))"
+          ACCELBENCH_NO_COOP=$((1 - coop)) timeout 60 $RUN --suite quick --kernel rmsnorm --kernel gemv --kernel decode_attention --out /tmp/d.json --force 2>&1 | grep -E "^gpu0|error"
+          ACCELBENCH_NO_COOP=$((1 - coop)) timeout 60 $RUN --suite standard --kernel gemm --dtype f16 --out /tmp/d.json --force 2>&1 | grep -E "^gpu0|error"
+        done
+      done
+      pkill nvidia-smi || true ;;
     torch)
       PYTHONUNBUFFERED=1 timeout 150 python3 scripts/torch_baseline.py "$OUT/$NAME-torch-baseline.json" ;;
     torch-decode)

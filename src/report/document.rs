@@ -119,15 +119,31 @@ fn cell_spans(w: &merge::WorkloadRow, col: usize) -> Vec<Span> {
         None => vec![text("-")],
         Some(row) => match throughput(row, w.metric) {
             None => vec![Span::Strong("FAILED".into())],
-            Some(t) => vec![
-                text(format!("{} {}", format_value(t.value), t.metric.unit())),
-                Span::Break,
-                text(format!(
-                    "p50 {} · p99 {}",
-                    format_ns(row.ns.p50),
-                    format_ns(row.ns.p99)
-                )),
-            ],
+            Some(t) => {
+                let mut spans = vec![
+                    text(format!("{} {}", format_value(t.value), t.metric.unit())),
+                    Span::Break,
+                    text(format!(
+                        "p50 {} · p99 {}",
+                        format_ns(row.ns.p50),
+                        format_ns(row.ns.p99)
+                    )),
+                ];
+                // A GEMM has several kernels per dtype (cooperative matrices or the tiled
+                // fallback): say which one made the number.
+                if let Some(v) = row
+                    .extra
+                    .kernel_variant
+                    .as_ref()
+                    .filter(|_| row.kernel == "gemm")
+                {
+                    spans.extend([Span::Break, text(format!("kernel {v}"))]);
+                }
+                if row.extra.in_cache {
+                    spans.extend([Span::Break, text("in cache: not a memory figure")]);
+                }
+                spans
+            }
         },
     }
 }

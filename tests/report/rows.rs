@@ -155,3 +155,33 @@ fn hostile_names_are_plain_strings_in_json_formats() {
         assert!(!v.is_null());
     }
 }
+
+#[test]
+fn gemm_cells_name_their_kernel_and_in_cache_cells_say_so() {
+    // A real run: the H200's standard suite, f16 GEMM on cooperative matrices.
+    let out = accelbench()
+        .args([
+            "report",
+            "results/h200-vulkan-standard-2026-12-01.json",
+            "--format",
+            "md",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let md = String::from_utf8(out.stdout).unwrap();
+    let row = |prefix: &str| {
+        md.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no row {prefix} in:\n{md}"))
+            .to_string()
+    };
+    let gemm = row("| gemm k=4096 m=4096 n=4096 f16 |");
+    assert!(gemm.contains("kernel gemm_f16_coop_k64"), "{gemm}");
+    let rmsnorm = row("| rmsnorm cols=4096 rows=1 f32 |");
+    assert!(rmsnorm.contains("in cache"), "{rmsnorm}");
+    assert!(
+        !rmsnorm.contains("kernel "),
+        "only GEMM cells name the kernel: {rmsnorm}"
+    );
+}
