@@ -199,17 +199,21 @@ pub fn known_memory(adapter_name: &str) -> Option<(f64, u64, &'static str)> {
 
 /// The published FP32 peak (GFLOP/s) and its source for an adapter name, if known.
 pub fn known_fp32_peak(adapter_name: &str) -> Option<(f64, &'static str)> {
-    let name = adapter_name.to_ascii_lowercase();
-    KNOWN_FP32_PEAKS
-        .iter()
-        .find(|(key, _, _)| contains_word(&name, &key.to_ascii_lowercase()))
-        .map(|&(_, gflops, source)| (gflops, source))
+    lookup(KNOWN_FP32_PEAKS, adapter_name)
 }
 
 /// The published dense f16 tensor-core peak (GFLOP/s) and its source for an adapter name.
 pub fn known_f16_tensor_peak(adapter_name: &str) -> Option<(f64, &'static str)> {
+    lookup(KNOWN_F16_TENSOR_PEAKS, adapter_name)
+}
+
+/// The first entry of a (name, GFLOP/s, source) table whose name is a whole word of the adapter's.
+fn lookup(
+    table: &'static [(&'static str, f64, &'static str)],
+    adapter_name: &str,
+) -> Option<(f64, &'static str)> {
     let name = adapter_name.to_ascii_lowercase();
-    KNOWN_F16_TENSOR_PEAKS
+    table
         .iter()
         .find(|(key, _, _)| contains_word(&name, &key.to_ascii_lowercase()))
         .map(|&(_, gflops, source)| (gflops, source))
