@@ -8,6 +8,7 @@
 #   decode8b  only the whole-model Llama-3.1-8B f16 decode (decode_token)
 #   diagnose  the per-process slowdown of notes/gpu.md: small kernels and f16 GEMMs with and
 #             without the cooperative-matrix feature, three processes each, clocks alongside
+#   attn      the grouped f16 attention kernel against the default (opt-in until measured)
 #   torch     scripts/torch_baseline.py: cuBLAS GEMMs, rotated torch.mv, copy, and a CUDA-graph
 #             Llama-3.1-8B f16 decode, in the same command as the rows it is compared with
 #   torch-decode  only the CUDA-graph decode of the torch baseline
@@ -73,6 +74,16 @@ for stage in $STAGES; do
         done
       done
       pkill nvidia-smi || true ;;
+    attn)
+      # The grouped f16 attention kernel (ACCELBENCH_ATTENTION=gqa, opt-in until measured)
+      # against the default, alone and in the whole-model decode, alternating processes.
+      for i in 1 2; do
+        for a in default gqa; do
+          echo "--- $i ACCELBENCH_ATTENTION=$a"
+          ACCELBENCH_ATTENTION=$a timeout 60 $RUN --suite standard --kernel decode_attention --dtype f16 --out /tmp/a.json --force 2>&1 | grep -E "^gpu0|error"
+          ACCELBENCH_ATTENTION=$a timeout 150 $RUN --kernel decode_token --model llama-3.1-8b --dtype f16 --shape context=1024 --out /tmp/a.json --force 2>&1 | grep -E "^gpu0|tok/s|error"
+        done
+      done ;;
     torch)
       PYTHONUNBUFFERED=1 timeout 150 python3 scripts/torch_baseline.py "$OUT/$NAME-torch-baseline.json" ;;
     torch-decode)

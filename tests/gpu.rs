@@ -467,6 +467,69 @@ fn f16_softmax_rmsnorm_attention_and_decode_match_the_reference_on_every_f16_ada
 }
 
 #[test]
+fn the_grouped_f16_attention_kernel_matches_the_reference_alone_and_inside_the_decode_paths() {
+    let Some(mut gpu) = open_vulkan() else {
+        return;
+    };
+    if !gpu.info().features.iter().any(|f| f == "SHADER_F16") {
+        eprintln!("no SHADER_F16: nothing to check");
+        return;
+    }
+    gpu.set_attention_gqa(true);
+    // head_dim a multiple of 4 (the kernel reads vec4s); groups of 1, 2, 3 and 8 query heads;
+    // contexts of one position, a ragged last split and several splits.
+    let gqa_model = accelbench::model::ModelShape {
+        name: "tiny-gqa".to_string(),
+        layers: 2,
+        hidden: 30,
+        q_heads: 6,
+        kv_heads: 2,
+        head_dim: 8,
+        ffn: 51,
+        vocab: 100,
+        tied_embeddings: true,
+    };
+    let workloads = vec![
+        attention(1, 2, 1, 8, Dtype::F16),
+        attention(131, 4, 2, 20, Dtype::F16),
+        attention(65, 3, 3, 4, Dtype::F16),
+        attention(200, 8, 1, 12, Dtype::F16),
+        Workload::new(
+            Kernel::DecodeStep {
+                model: gqa_model.clone(),
+                context: 69,
+            },
+            Dtype::F16,
+        ),
+        Workload::new(
+            Kernel::DecodeToken {
+                model: gqa_model,
+                context: 33,
+            },
+            Dtype::F16,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for w in &workloads {
+        let inputs = reference::inputs(w);
+        match gpu.prepare(w, &inputs) {
+            Ok(p) => assert!(
+                p.variant()
+                    .unwrap_or_default()
+                    .contains("attention_decode_split_f16_gqa"),
+                "{w}: {:?}",
+                p.variant()
+            ),
+            Err(e) => failures.push(format!("{w}: prepare failed: {e:#}")),
+        }
+        if let Err(e) = verify(&mut gpu, w) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
 fn f16_is_refused_for_kernels_without_an_f16_gpu_kernel() {
     let Some(gpu) = open_vulkan() else {
         return;

@@ -104,6 +104,7 @@ impl GpuBackend {
             pipelines: RefCell::new(HashMap::new()),
             use_subgroups: true,
             use_timestamps: true,
+            attention_gqa: std::env::var("ACCELBENCH_ATTENTION").as_deref() == Ok("gqa"),
         })
     }
 
@@ -115,6 +116,13 @@ impl GpuBackend {
     /// workgroup-memory fallback (`false`), e.g. to test or compare it.
     pub fn set_use_subgroups(&mut self, on: bool) {
         self.use_subgroups = on;
+    }
+
+    /// Run f16 decode attention (also inside the decode step and the whole model) through
+    /// attention_decode_split_f16_gqa, one workgroup per KV head, where head_dim is a multiple
+    /// of 4 and a KV head serves at most 8 query heads; the default is `ACCELBENCH_ATTENTION=gqa`.
+    pub fn set_attention_gqa(&mut self, on: bool) {
+        self.attention_gqa = on;
     }
 
     /// Time with GPU timestamp queries where the adapter has TIMESTAMP_QUERY (the default), or

@@ -81,6 +81,7 @@ pub const KERNELS: &[KernelSource] = &[
     kernel!("rmsnorm_f32", false, false),
     kernel!("attention_decode_split", false, false),
     kernel!("attention_decode_reduce", false, false),
+    kernel!("attention_decode_split_f16_gqa", true, false),
     kernel!("stream_triad", false, false),
     kernel!("copy_bandwidth", false, false),
     kernel!("fma_peak", false, false),
@@ -119,6 +120,9 @@ pub struct GpuBackend {
     pipelines: RefCell<HashMap<&'static str, wgpu::ComputePipeline>>,
     use_subgroups: bool,
     use_timestamps: bool,
+    /// f16 decode attention through attention_decode_split_f16_gqa where it applies
+    /// (`ACCELBENCH_ATTENTION=gqa`; not yet measured on a GPU, so not the default).
+    attention_gqa: bool,
 }
 
 /// L2 assumed for an adapter that is not in the datasheet table: larger than most GPUs', so

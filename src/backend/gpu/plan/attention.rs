@@ -11,6 +11,9 @@ use crate::backend::gpu::{ATTENTION_CHUNK, GpuBackend};
 use crate::reference::Inputs;
 use crate::workload::Dtype;
 
+/// Query heads per KV head that attention_decode_split_f16_gqa handles (its MAX_GROUP).
+const GQA_MAX_GROUP: u64 = 8;
+
 impl GpuBackend {
     /// The two attention passes reading `q` (first `q_heads * head_dim` values), the caches,
     /// and writing `out`; `dtype` is how `q`, the caches and `out` are stored.
@@ -40,15 +43,29 @@ impl GpuBackend {
             u32_of(splits, "splits")?,
             scale.to_bits(),
         ]);
-        let d1 = self.dispatch(
-            by_dtype(
-                dtype,
-                "attention_decode_split",
-                "attention_decode_split_f16",
-            ),
-            &[q, k, v, &part_o, &part_ml, &params],
-            (u32_of(splits, "splits")?, u32_of(q_heads, "q_heads")?),
-        )?;
+        let group = q_heads / kv_heads;
+        let d1 = if self.attention_gqa
+            && dtype == Dtype::F16
+            && head_dim.is_multiple_of(4)
+            && group <= GQA_MAX_GROUP
+        {
+            // One workgroup per (split, KV head) for every query head of its group.
+            self.dispatch(
+                "attention_decode_split_f16_gqa",
+                &[q, k, v, &part_o, &part_ml, &params],
+                (u32_of(splits, "splits")?, u32_of(kv_heads, "kv_heads")?),
+            )?
+        } else {
+            self.dispatch(
+                by_dtype(
+                    dtype,
+                    "attention_decode_split",
+                    "attention_decode_split_f16",
+                ),
+                &[q, k, v, &part_o, &part_ml, &params],
+                (u32_of(splits, "splits")?, u32_of(q_heads, "q_heads")?),
+            )?
+        };
         let d2 = self.dispatch(
             by_dtype(
                 dtype,
