@@ -88,8 +88,6 @@ pub const KERNELS: &[KernelSource] = &[
     kernel!("kv_append", false, false),
     kernel!("silu_mul", false, false),
     kernel!("argmax_f32", false, false),
-    kernel!("gemv_f16w_subgroup", true, true),
-    kernel!("gemv_f16w_shared", true, false),
     kernel!("softmax_f16", true, false),
     kernel!("rmsnorm_f16", true, false),
     kernel!("attention_decode_split_f16", true, false),

@@ -137,7 +137,7 @@ impl GpuBackend {
         let attn_w = model.q_heads * model.head_dim;
         let qkv_w = model.qkv_width();
         let norm = Self::rmsnorm_params(1, h)?;
-        let gemv = self.gemv_kernel(f, f);
+        let gemv = self.gemv_kernel(f);
         let rmsnorm = by_dtype(f, "rmsnorm_f32", "rmsnorm_f16");
         let mut ds = Vec::new();
         ds.push(self.rows_dispatch(rmsnorm, &[x, &l.attn_norm, &s.xn], 1, &norm, keep)?);
@@ -275,7 +275,7 @@ impl GpuBackend {
             &mut keep,
         )?);
         ds.push(self.gemv_named(
-            self.gemv_kernel(f, f),
+            self.gemv_kernel(f),
             &lm_head,
             &xn,
             None,

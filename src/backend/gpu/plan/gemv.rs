@@ -24,23 +24,17 @@ impl GpuBackend {
         k: u64,
         keep: &mut Vec<wgpu::Buffer>,
     ) -> Result<Dispatch> {
-        self.gemv_named(self.gemv_kernel(dtype, dtype), w, x, res, y, n, k, keep)
+        self.gemv_named(self.gemv_kernel(dtype), w, x, res, y, n, k, keep)
     }
 
-    /// The GEMV kernel for weights stored as `weights` and a vector and output of `vector`
-    /// (the decode plans: f16 weights with f32 activations).
-    pub(in crate::backend::gpu) fn gemv_kernel(
-        &self,
-        weights: Dtype,
-        vector: Dtype,
-    ) -> &'static str {
-        match (weights, vector, self.subgroups()) {
-            (Dtype::F32, _, true) => "gemv_f32_subgroup",
-            (Dtype::F32, _, false) => "gemv_f32_shared",
-            (Dtype::F16, Dtype::F16, true) => "gemv_f16_subgroup",
-            (Dtype::F16, Dtype::F16, false) => "gemv_f16_shared",
-            (Dtype::F16, Dtype::F32, true) => "gemv_f16w_subgroup",
-            (Dtype::F16, Dtype::F32, false) => "gemv_f16w_shared",
+    /// The GEMV kernel for weights, vector and output of `dtype`: subgroup reductions where
+    /// the adapter has them, else the workgroup-memory fallback.
+    pub(in crate::backend::gpu) fn gemv_kernel(&self, dtype: Dtype) -> &'static str {
+        match (dtype, self.subgroups()) {
+            (Dtype::F32, true) => "gemv_f32_subgroup",
+            (Dtype::F32, false) => "gemv_f32_shared",
+            (Dtype::F16, true) => "gemv_f16_subgroup",
+            (Dtype::F16, false) => "gemv_f16_shared",
         }
     }
 
