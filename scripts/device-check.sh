@@ -4,7 +4,8 @@
 #   gputests  every kernel verified against the reference on the real adapter (tests/gpu.rs)
 #   gemm      the standard suite's f16 GEMMs, on cooperative matrices (default) and on the tiled
 #             kernel (ACCELBENCH_GEMM_F16=tiled), one results file each
-#   gemmx     kernel experiments: every cooperative-matrix GEMM variant, tables only
+#   gemmx     kernel experiments: every cooperative-matrix GEMM variant (GEMMX, default k64,
+#             k64x2, w64, k64_splitk), tables only; gputests verifies each at ragged shapes
 #   decode8b  only the whole-model Llama-3.1-8B f16 decode (decode_token)
 #   diagnose  the per-process slowdown of notes/gpu.md: small kernels and f16 GEMMs with and
 #             without the cooperative-matrix feature, three processes each, clocks alongside
@@ -55,7 +56,7 @@ for stage in $STAGES; do
       ACCELBENCH_GEMM_F16=tiled timeout 60 $RUN --suite standard --kernel gemm --dtype f16 --out "$OUT/$NAME-gemm-f16-tiled.json" ;;
     gemmx)
       # Kernel experiments: each cooperative-matrix variant on the f16 GEMM shapes, tables only.
-      for v in ${GEMMX:-gemm_f16_coop_k64 gemm_f16_coop_k64x2}; do
+      for v in ${GEMMX:-gemm_f16_coop_k64 gemm_f16_coop_k64x2 gemm_f16_coop_w64 gemm_f16_coop_k64_splitk}; do
         echo "--- ACCELBENCH_GEMM_F16=$v"
         ACCELBENCH_GEMM_F16=$v timeout 60 $BIN run --device $IDX --max-time-per-workload 0.5 --suite standard --kernel gemm --dtype f16 --out /tmp/gemmx-$v.json --force 2>&1 | grep -E "^gpu0|error"
       done ;;

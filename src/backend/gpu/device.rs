@@ -105,6 +105,8 @@ impl GpuBackend {
             use_subgroups: true,
             use_timestamps: true,
             attention_gqa: std::env::var("ACCELBENCH_ATTENTION").as_deref() == Ok("gqa"),
+            coop_variant: None,
+            coop_emulation: false,
         })
     }
 
@@ -123,6 +125,34 @@ impl GpuBackend {
     /// of 4 and a KV head serves at most 8 query heads; the default is `ACCELBENCH_ATTENTION=gqa`.
     pub fn set_attention_gqa(&mut self, on: bool) {
         self.attention_gqa = on;
+    }
+
+    /// Run f16 GEMMs through the cooperative-matrix GEMM `variant` (a name in
+    /// [`super::COOP_GEMMS`]) where the adapter has cooperative matrices, as
+    /// `ACCELBENCH_GEMM_F16=<variant>` does for the whole process; `None` restores that choice.
+    pub fn set_coop_variant(&mut self, variant: Option<&str>) -> Result<()> {
+        self.coop_variant = match variant {
+            None => None,
+            Some(name) => Some(
+                super::coop_variant(name)
+                    .with_context(|| format!("no cooperative-matrix GEMM named '{name}'"))?,
+            ),
+        };
+        self.coop_emulation = false;
+        self.pipelines.borrow_mut().clear();
+        Ok(())
+    }
+
+    /// Test only: run f16 GEMMs through the cooperative-matrix GEMM `variant` with its
+    /// cooperative-matrix operations emulated in plain WGSL ([`super::emulate_coop`]), on any
+    /// adapter with SHADER_F16; `None` restores the normal choice. This checks a kernel's
+    /// indexing on an adapter without cooperative matrices (lavapipe), never its speed; rows
+    /// say so in their note.
+    #[doc(hidden)]
+    pub fn set_coop_emulation(&mut self, variant: Option<&str>) -> Result<()> {
+        self.set_coop_variant(variant)?;
+        self.coop_emulation = variant.is_some();
+        Ok(())
     }
 
     /// Time with GPU timestamp queries where the adapter has TIMESTAMP_QUERY (the default), or
@@ -174,7 +204,13 @@ impl GpuBackend {
         if src.needs_subgroup && !self.features.contains(wgpu::Features::SUBGROUP) {
             bail!("kernel '{name}' needs SUBGROUP");
         }
+        let source = if src.needs_coop && self.coop_emulation {
+            Cow::Owned(super::emulate_coop(src.source)?)
+        } else {
+            Cow::Borrowed(src.source)
+        };
         if src.needs_coop
+            && !self.coop_emulation
             && !self
                 .features
                 .contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX)
@@ -185,7 +221,7 @@ impl GpuBackend {
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(name),
-                source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(src.source)),
+                source: wgpu::ShaderSource::Wgsl(source),
             });
         self.check(&format!("compiling kernels/{name}.wgsl"))?;
         let pipeline = self

@@ -19,6 +19,7 @@ use anyhow::{Result, bail};
 mod adapters;
 mod datasheet;
 mod device;
+mod emulate;
 mod layout;
 mod plan;
 mod probes;
@@ -26,7 +27,11 @@ mod timing;
 
 pub use adapters::{AdapterInfo, enumerate};
 pub use datasheet::{known_f16_tensor_peak, known_fp32_peak, known_memory};
-pub use plan::{COOP_CONFIG, coop_fallback};
+pub use emulate::emulate_coop;
+pub use plan::{
+    COOP_CONFIG, COOP_GEMMS, CoopGemm, SPLITK_MAX, SPLITK_REDUCE, SplitK, coop_fallback, coop_grid,
+    coop_variant, split_k, workgroup_memory_fallback,
+};
 
 use layout::pad4;
 use timing::GpuPrepared;
@@ -73,6 +78,9 @@ pub const KERNELS: &[KernelSource] = &[
     kernel!("gemm_f16_tiled", true, false),
     kernel!("gemm_f16_coop_k64", true, false, true),
     kernel!("gemm_f16_coop_k64x2", true, false, true),
+    kernel!("gemm_f16_coop_w64", true, false, true),
+    kernel!("gemm_f16_coop_k64_splitk", true, false, true),
+    kernel!("gemm_f16_splitk_reduce", true, false),
     kernel!("gemv_f32_subgroup", false, true),
     kernel!("gemv_f32_shared", false, false),
     kernel!("gemv_f16_subgroup", true, true),
@@ -121,6 +129,12 @@ pub struct GpuBackend {
     /// f16 decode attention through attention_decode_split_f16_gqa where it applies
     /// (`ACCELBENCH_ATTENTION=gqa`; not yet measured on a GPU, so not the default).
     attention_gqa: bool,
+    /// The cooperative-matrix GEMM f16 GEMMs run where one runs, when set
+    /// ([`GpuBackend::set_coop_variant`]); else `ACCELBENCH_GEMM_F16` decides.
+    coop_variant: Option<&'static CoopGemm>,
+    /// Test only ([`GpuBackend::set_coop_emulation`]): that kernel runs with its
+    /// cooperative-matrix operations emulated in plain WGSL, on any adapter.
+    coop_emulation: bool,
 }
 
 /// L2 assumed for an adapter that is not in the datasheet table: larger than most GPUs', so
@@ -361,7 +375,7 @@ impl Backend for GpuBackend {
         };
         self.check(&format!("preparing {}", w.label()))?;
         let note = match (&w.kernel, w.dtype) {
-            (Kernel::Gemm { .. }, Dtype::F16) => self.gemm_f16_fallback(),
+            (Kernel::Gemm { m, n, k }, Dtype::F16) => self.gemm_f16_note(*m, *n, *k),
             _ => None,
         };
         let mut variant: Vec<&str> = Vec::new();

@@ -4,7 +4,10 @@ mod attention;
 mod decode;
 mod gemm;
 
-pub use gemm::{COOP_CONFIG, coop_fallback};
+pub use gemm::{
+    COOP_CONFIG, COOP_GEMMS, CoopGemm, SPLITK_MAX, SPLITK_REDUCE, SplitK, coop_fallback, coop_grid,
+    coop_variant, split_k, workgroup_memory_fallback,
+};
 mod gemv;
 mod rowwise;
 mod triad;
