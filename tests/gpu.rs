@@ -136,9 +136,8 @@ fn cooperative_matrix_kernels_need_the_capability_and_compile_to_spirv() {
 fn emulated_cooperative_matrix_kernels_validate_without_the_capability() {
     for k in gpu::KERNELS.iter().filter(|k| k.needs_coop) {
         let src = gpu::emulate_coop(k.source).unwrap_or_else(|e| panic!("{}: {e:#}", k.name));
-        let module = naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| {
-            panic!("emulated {}: {}", k.name, e.emit_to_string(&src))
-        });
+        let module = naga::front::wgsl::parse_str(&src)
+            .unwrap_or_else(|e| panic!("emulated {}: {}", k.name, e.emit_to_string(&src)));
         let caps = naga::valid::Capabilities::all() - naga::valid::Capabilities::COOPERATIVE_MATRIX;
         naga::valid::Validator::new(naga::valid::ValidationFlags::all(), caps)
             .validate(&module)
@@ -170,10 +169,17 @@ fn every_cooperative_matrix_gemm_emulated_matches_the_reference_at_ragged_shapes
         gpu.set_coop_emulation(Some(v.name)).unwrap();
         // Past one tile in m and n, ragged; K not a multiple of the K tile (odd tile counts
         // for the two-tiles-per-iteration kernels).
-        let mut shapes = vec![gemm(131, 261, 70), gemm(5, 3, 7)];
+        // k = 130: 3 K tiles of 64, 5 of 32 (an odd last tile for the two-tile loops).
+        let mut shapes = vec![gemm(131, 261, 70), gemm(67, 129, 130), gemm(5, 3, 7)];
         if v.split_k {
-            // 9 K tiles in 5 slices of 2 (the last of one partial tile); 4 slices of one.
-            shapes = vec![gemm(33, 40, 570), gemm(130, 7, 200), gemm(5, 3, 7)];
+            // 9 K tiles in 5 slices of 2 (the last of one partial tile); 4 slices of one; 3 x 2
+            // tiles of C in 5 slices of one.
+            shapes = vec![
+                gemm(33, 40, 570),
+                gemm(130, 7, 200),
+                gemm(257, 130, 300),
+                gemm(5, 3, 7),
+            ];
         }
         for w in &shapes {
             let (m, n, k) = match w.kernel {
@@ -188,11 +194,7 @@ fn every_cooperative_matrix_gemm_emulated_matches_the_reference_at_ragged_shapes
                     assert!(note.contains("emulated"), "{w}: {note}");
                     let s = gpu::split_k(m, n, k, v, u64::MAX);
                     if v.split_k && s.splits > 1 {
-                        assert_eq!(
-                            variant,
-                            format!("{}+{}", v.name, gpu::SPLITK_REDUCE),
-                            "{w}"
-                        );
+                        assert_eq!(variant, format!("{}+{}", v.name, gpu::SPLITK_REDUCE), "{w}");
                         assert!(
                             note.contains(&format!("split-K: {} slices", s.splits)),
                             "{w}: {note}"
@@ -243,7 +245,8 @@ fn every_cooperative_matrix_gemm_matches_the_reference_where_the_adapter_has_the
                 Ok(p) => {
                     let variant = p.variant().unwrap_or_default();
                     assert!(
-                        variant.starts_with(v.name) || (v.split_k && variant == "gemm_f16_coop_k64"),
+                        variant.starts_with(v.name)
+                            || (v.split_k && variant == "gemm_f16_coop_k64"),
                         "{w}: asked for {}, ran {variant}",
                         v.name
                     );

@@ -275,8 +275,8 @@ impl GpuBackend {
         let b = self.storage_init("B", &matrix_bytes(&inp.buffers[1], k, n, dtype));
         let c = self.storage_zeroed("C", m * pad4(n) * dtype.size_bytes());
         let (k4, n4) = (pad4(k) / 4, pad4(n) / 4);
-        let mut coop = (dtype == Dtype::F16 && self.gemm_f16_fallback().is_none())
-            .then(|| self.coop_gemm());
+        let mut coop =
+            (dtype == Dtype::F16 && self.gemm_f16_fallback().is_none()).then(|| self.coop_gemm());
         let layout = OutputLayout {
             dtype,
             rows: m,
@@ -370,7 +370,9 @@ mod tests {
 
     /// Shapes around the tile edges and the standard suite's f16 GEMMs.
     fn shapes() -> Vec<(u64, u64, u64)> {
-        let sides = [1, 3, 4, 5, 63, 64, 65, 127, 128, 129, 255, 256, 257, 511, 512, 513];
+        let sides = [
+            1, 3, 4, 5, 63, 64, 65, 127, 128, 129, 255, 256, 257, 511, 512, 513,
+        ];
         let mut v = Vec::new();
         for &m in &sides {
             for &n in &sides {
@@ -435,14 +437,16 @@ mod tests {
                 v.tile_n
             );
             assert!(
-                k.source.contains(&format!("let tiles = (p.k + {}u) / {}u;", v.bk - 1, v.bk)),
+                k.source
+                    .contains(&format!("let tiles = (p.k + {}u) / {}u;", v.bk - 1, v.bk)),
                 "{}: bk {}",
                 v.name,
                 v.bk
             );
             assert!(
                 k.source.contains(&format!("% p.m_tiles) * {}u;", v.tile_m))
-                    || k.source.contains(&format!("let row0 = wg.y * {}u;", v.tile_m)),
+                    || k.source
+                        .contains(&format!("let row0 = wg.y * {}u;", v.tile_m)),
                 "{}: tile_m {}",
                 v.name,
                 v.tile_m
@@ -479,7 +483,11 @@ mod tests {
                 let n4 = pad4(n) / 4;
                 let tn4 = v.tile_n / 4;
                 assert!(gx * tn4 >= n4 && (gx - 1) * tn4 < n4, "{} {m}x{n}", v.name);
-                assert!(gy * v.tile_m >= m && (gy - 1) * v.tile_m < m, "{} {m}x{n}", v.name);
+                assert!(
+                    gy * v.tile_m >= m && (gy - 1) * v.tile_m < m,
+                    "{} {m}x{n}",
+                    v.name
+                );
                 let (_, gy3) = coop_grid(m, n, v, 3);
                 assert_eq!(gy3, 3 * gy, "split s takes its own row of tiles");
             }
@@ -520,7 +528,10 @@ mod tests {
                     assert_eq!(s.splits, 1, "{m}x{n}x{k}");
                 }
                 if s.splits > 1 {
-                    assert!(s.splits * m * pad4(n) * 4 <= max_bytes, "{m}x{n}x{k}: {s:?}");
+                    assert!(
+                        s.splits * m * pad4(n) * 4 <= max_bytes,
+                        "{m}x{n}x{k}: {s:?}"
+                    );
                 }
             }
         }
