@@ -8,6 +8,7 @@
 #   decode8b  only the whole-model Llama-3.1-8B f16 decode (decode_token)
 #   diagnose  the per-process slowdown of notes/gpu.md: small kernels and f16 GEMMs with and
 #             without the cooperative-matrix feature, three processes each, clocks alongside
+#             (every row records nvidia-smi's clocks while it was timed: `states FILE` prints them)
 #   attn      the grouped f16 attention kernel against the default (opt-in until measured)
 #   torch     scripts/torch_baseline.py: cuBLAS GEMMs, rotated torch.mv, copy, and a CUDA-graph
 #             Llama-3.1-8B f16 decode, in the same command as the rows it is compared with
@@ -42,6 +43,19 @@ $BIN devices
 IDX=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(a["index"] + 1 for a in d["gpus"] if a["backend"]=="vulkan"))' "$OUT/devices.json")
 echo "vulkan adapter: --device $IDX"
 NAME=h200
+# Each row's GPU clock while it was timed (device_state, from nvidia-smi), one line per row.
+states() {
+  python3 - "$1" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    s = r.get("device_state")
+    if not s or not r["device"].startswith("gpu"):
+        continue
+    print("  state", r["kernel"], r["dtype"], "p50 us", round(r["ns"]["p50"] / 1e3, 1), "SM MHz",
+          s["sm_clock_mhz"]["p50"], "of", s.get("max_sm_clock_mhz"), "mem", s["mem_clock_mhz"]["p50"],
+          "W", s.get("power_w_max"), "C", s.get("temp_c_max"), s.get("limit_reasons", []))
+PY
+}
 RUN="$BIN run --device $IDX --max-time-per-workload ${MAXT:-1}"
 for stage in $STAGES; do
   echo "=== stage $stage ($(date -u +%T))"
@@ -65,12 +79,15 @@ for stage in $STAGES; do
       # notes/gpu.md, "Per-process slowdowns": the same small and memory-bound kernels with the
       # cooperative-matrix feature off and on, each in a process of its own, three times, with
       # the clocks sampled beside them.
+      # Each row also carries the clocks nvidia-smi read while it was timed (device_state).
       (nvidia-smi dmon -s pucm -d 1 >"$OUT/dmon.txt" 2>&1 &)
       for i in 1 2 3; do
         for coop in 1 0; do
           echo "--- process $i, ACCELBENCH_NO_COOP=$((1 - coop))"
-          ACCELBENCH_NO_COOP=$((1 - coop)) timeout 60 $RUN --suite quick --kernel rmsnorm --kernel gemv --kernel decode_attention --out /tmp/d.json --force 2>&1 | grep -E "^gpu0|error"
-          ACCELBENCH_NO_COOP=$((1 - coop)) timeout 60 $RUN --suite standard --kernel gemm --dtype f16 --out /tmp/d.json --force 2>&1 | grep -E "^gpu0|error"
+          ACCELBENCH_NO_COOP=$((1 - coop)) timeout 60 $RUN --suite quick --kernel rmsnorm --kernel gemv --kernel decode_attention --out /tmp/d.json --force 2>&1 | grep -E "^gpu0|error|warning"
+          states /tmp/d.json
+          ACCELBENCH_NO_COOP=$((1 - coop)) timeout 60 $RUN --suite standard --kernel gemm --dtype f16 --out /tmp/e.json --force 2>&1 | grep -E "^gpu0|error|warning"
+          states /tmp/e.json
         done
       done
       pkill nvidia-smi || true ;;
@@ -89,7 +106,8 @@ for stage in $STAGES; do
     torch-decode)
       PYTHONUNBUFFERED=1 timeout 100 python3 scripts/torch_baseline.py "$OUT/$NAME-torch-decode.json" --decode-only ;;
     standard)
-      timeout 300 $RUN --suite standard --out "$OUT/$NAME-vulkan-standard.json" ;;
+      timeout 300 $RUN --suite standard --out "$OUT/$NAME-vulkan-standard.json"
+      states "$OUT/$NAME-vulkan-standard.json" ;;
     spread)
       for i in 1 2 3; do
         timeout 60 $RUN --kernel decode_step --model llama-3.1-8b --dtype f16 --json --out "/tmp/spread$i.json" >/dev/null

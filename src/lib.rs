@@ -18,4 +18,5 @@ pub mod results;
 pub mod run;
 pub mod stats;
 pub mod suite;
+pub mod telemetry;
 pub mod workload;

@@ -54,6 +54,9 @@ impl GpuBackend {
             format!("GPU adapter {index} does not exist; wgpu found {count} adapter(s)")
         })?;
         let info = adapter_info(index, &adapter);
+        let pci = adapter.get_info();
+        let state_source =
+            crate::telemetry::Source::find(pci.vendor, pci.device, &pci.device_pci_bus_id);
         let mut wanted =
             wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SHADER_F16 | wgpu::Features::SUBGROUP;
         if std::env::var("ACCELBENCH_NO_COOP").as_deref() != Ok("1") {
@@ -105,6 +108,7 @@ impl GpuBackend {
             use_subgroups: true,
             use_timestamps: true,
             attention_gqa: std::env::var("ACCELBENCH_ATTENTION").as_deref() == Ok("gqa"),
+            state_source,
         })
     }
 

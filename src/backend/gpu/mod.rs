@@ -121,6 +121,8 @@ pub struct GpuBackend {
     /// f16 decode attention through attention_decode_split_f16_gqa where it applies
     /// (`ACCELBENCH_ATTENTION=gqa`; not yet measured on a GPU, so not the default).
     attention_gqa: bool,
+    /// `nvidia-smi` and this GPU's index there, when both are found (see `crate::telemetry`).
+    state_source: Option<crate::telemetry::Source>,
 }
 
 /// L2 assumed for an adapter that is not in the datasheet table: larger than most GPUs', so
@@ -220,6 +222,16 @@ impl GpuBackend {
 }
 
 impl Backend for GpuBackend {
+    fn state_source(&self) -> Option<crate::telemetry::Source> {
+        self.state_source.clone()
+    }
+
+    fn bandwidth_after(&mut self) -> Option<PeakFigure> {
+        self.measure_copy_gbps()
+            .ok()
+            .map(|(value, how)| PeakFigure { value, source: how })
+    }
+
     fn record(&self) -> DeviceRecord {
         let peaks = self.peaks();
         let mut source = crate::results::describe_peaks(&peaks);
@@ -238,6 +250,7 @@ impl Backend for GpuBackend {
             peak_source: source,
             peaks: Some(peaks),
             cooperative_matrix: self.info.cooperative_matrix.clone(),
+            copy_gbps_after: None,
         }
     }
 
