@@ -670,7 +670,10 @@ fn the_fused_decode_layer_matches_the_reference_with_and_without_subgroups() {
                     let mlp = format!("gemv_gate_up_silu_{d}_{reduction}");
                     assert!(v.starts_with(&norm), "{w}: {v}");
                     assert!(v.contains(&mlp), "{w}: {v}");
-                    assert!(!v.contains("rmsnorm") && !v.contains("silu_mul"), "{w}: {v}");
+                    assert!(
+                        !v.contains("rmsnorm") && !v.contains("silu_mul"),
+                        "{w}: {v}"
+                    );
                 }
                 Err(e) => failures.push(format!("{w}: prepare failed: {e:#}")),
             }
