@@ -94,10 +94,11 @@ for stage in $STAGES; do
       FUSED_SUMMARY='import json,sys
 r = json.load(open(sys.argv[1]))["results"][0]
 us = lambda x: None if x is None else round(x / 1e3, 1)
+tok = r.get("tokens_per_s")
 print(" ", r["kernel"], r["shape"].get("model"), r["dtype"], "p50 us", us(r["ns"].get("p50")),
       "ci95 us", [us(x) for x in r.get("ci95_ns") or []], "GB/s", round(r.get("gbps") or 0),
-      "%bw", r.get("pct_peak_bw"), "tok/s", r.get("tokens_per_s") and round(r["tokens_per_s"], 1), "verified", r["verified"]["ok"],
-      r.get("kernel_variant"), r.get("error"))'
+      "%bw", r.get("pct_peak_bw"), "tok/s", tok and round(tok, 1),
+      "verified", r["verified"]["ok"], r.get("kernel_variant"), r.get("error"))'
       for m in ${FUSED_MODELS:-llama-3.2-1b llama-3.1-8b}; do
         for kd in decode_step:f16 decode_step:f32 decode_token:f16; do
           for i in 1 2; do
