@@ -10,6 +10,10 @@
 #             without the cooperative-matrix feature, three processes each, clocks alongside
 #             (every row records nvidia-smi's clocks while it was timed: `states FILE` prints them)
 #   attn      the grouped f16 attention kernel against the default (opt-in until measured)
+#   fused     the fused decode layer (7 dispatches, ACCELBENCH_DECODE=fused; opt-in until
+#             measured) against the default 11: decode_step f16 and f32, decode_token f16, for
+#             FUSED_MODELS (default llama-3.2-1b llama-3.1-8b), default/fused alternating (ABAB)
+#             in separate processes, one summary line per process
 #   torch     scripts/torch_baseline.py: cuBLAS GEMMs, rotated torch.mv, copy, and a CUDA-graph
 #             Llama-3.1-8B f16 decode, in the same command as the rows it is compared with
 #   torch-decode  only the CUDA-graph decode of the torch baseline
@@ -99,6 +103,29 @@ for stage in $STAGES; do
           echo "--- $i ACCELBENCH_ATTENTION=$a"
           ACCELBENCH_ATTENTION=$a timeout 60 $RUN --suite standard --kernel decode_attention --dtype f16 --out /tmp/a.json --force 2>&1 | grep -E "^gpu0|error"
           ACCELBENCH_ATTENTION=$a timeout 150 $RUN --kernel decode_token --model llama-3.1-8b --dtype f16 --shape context=1024 --out /tmp/a.json --force 2>&1 | grep -E "^gpu0|tok/s|error"
+        done
+      done ;;
+    fused)
+      # The fused decode layer against the default, ABAB per workload, a process each; each line
+      # says which kernels ran (kernel_variant), so a silent fallback shows.
+      FUSED_SUMMARY='import json,sys
+r = json.load(open(sys.argv[1]))["results"][0]
+us = lambda x: None if x is None else round(x / 1e3, 1)
+tok = r.get("tokens_per_s")
+print(" ", r["kernel"], r["shape"].get("model"), r["dtype"], "p50 us", us(r["ns"].get("p50")),
+      "ci95 us", [us(x) for x in r.get("ci95_ns") or []], "GB/s", round(r.get("gbps") or 0),
+      "%bw", r.get("pct_peak_bw"), "tok/s", tok and round(tok, 1),
+      "verified", r["verified"]["ok"], r.get("kernel_variant"), r.get("error"))'
+      for m in ${FUSED_MODELS:-llama-3.2-1b llama-3.1-8b}; do
+        for kd in decode_step:f16 decode_step:f32 decode_token:f16; do
+          for i in 1 2; do
+            for v in default fused; do
+              rm -f /tmp/fused.json
+              ACCELBENCH_DECODE=$v timeout 150 $RUN --kernel "${kd%:*}" --model "$m" --dtype "${kd#*:}" --shape context=1024 --json --out /tmp/fused.json --force >/dev/null 2>/tmp/fused.err
+              echo "exit $? round $i ACCELBENCH_DECODE=$v"
+              python3 -c "$FUSED_SUMMARY" /tmp/fused.json || tail -5 /tmp/fused.err
+            done
+          done
         done
       done ;;
     torch)

@@ -109,6 +109,7 @@ impl GpuBackend {
             use_timestamps: true,
             attention_gqa: std::env::var("ACCELBENCH_ATTENTION").as_deref() == Ok("gqa"),
             state_source,
+            decode_fused: std::env::var("ACCELBENCH_DECODE").as_deref() == Ok("fused"),
         })
     }
 
@@ -127,6 +128,15 @@ impl GpuBackend {
     /// of 4 and a KV head serves at most 8 query heads; the default is `ACCELBENCH_ATTENTION=gqa`.
     pub fn set_attention_gqa(&mut self, on: bool) {
         self.attention_gqa = on;
+    }
+
+    /// Run the decode layer (decode_step, and every layer of decode_token) as 7 dispatches:
+    /// gemv_norm_* (RMSNorm + QKV GEMV), kv_append, the two attention passes, GEMV(O) +
+    /// residual, gemv_gate_up_silu_* (RMSNorm + gate and up GEMVs + SiLU) and GEMV(down) +
+    /// residual; decode_token's final norm and LM head become one gemv_norm_* too. The default
+    /// is `ACCELBENCH_DECODE=fused`, else the 11-dispatch layer.
+    pub fn set_decode_fused(&mut self, on: bool) {
+        self.decode_fused = on;
     }
 
     /// Time with GPU timestamp queries where the adapter has TIMESTAMP_QUERY (the default), or
