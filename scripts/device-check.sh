@@ -57,7 +57,8 @@ for r in json.load(open(sys.argv[1]))["results"]:
         continue
     print("  state", r["kernel"], r["dtype"], "p50 us", round(r["ns"]["p50"] / 1e3, 1), "SM MHz",
           s["sm_clock_mhz"]["p50"], "of", s.get("max_sm_clock_mhz"), "mem", s["mem_clock_mhz"]["p50"],
-          "W", s.get("power_w_max"), "C", s.get("temp_c_max"), s.get("limit_reasons", []))
+          "of", s.get("max_mem_clock_mhz"), s.get("pstates"), "W", s.get("power_w_max"), "C", s.get("temp_c_max"),
+          s.get("limit_reasons", []))
 PY
 }
 RUN="$BIN run --device $IDX --max-time-per-workload ${MAXT:-1}"

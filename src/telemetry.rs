@@ -37,6 +37,12 @@ pub struct DeviceState {
     pub max_sm_clock_mhz: Option<f64>,
     /// Memory clock, MHz.
     pub mem_clock_mhz: Spread,
+    /// The highest memory clock the GPU allows, MHz (`clocks.max.mem`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_mem_clock_mhz: Option<f64>,
+    /// Performance states seen (`P0` is the highest), in order of first appearance.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pstates: Vec<String>,
     /// Highest board power seen, W (absent where the driver does not report it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub power_w_max: Option<f64>,
@@ -87,6 +93,15 @@ impl DeviceState {
                 self.sm_clock_mhz.p50, self.samples
             ));
         }
+        if let Some(max) = self.max_mem_clock_mhz
+            && self.mem_clock_mhz.p50 < LOW_CLOCK_FRACTION * max
+        {
+            parts.push(format!(
+                "memory clock {:.0} MHz (maximum {max:.0}; performance state {})",
+                self.mem_clock_mhz.p50,
+                self.pstates.join("/")
+            ));
+        }
         let limits: Vec<&str> = self
             .limit_reasons
             .iter()
@@ -110,6 +125,11 @@ impl DeviceState {
             && self.sm_clock_mhz.p50 < LOW_CLOCK_FRACTION * max
         {
             parts.push(format!("clock {:.0}/{max:.0} MHz", self.sm_clock_mhz.p50));
+        }
+        if let Some(max) = self.max_mem_clock_mhz
+            && self.mem_clock_mhz.p50 < LOW_CLOCK_FRACTION * max
+        {
+            parts.push(format!("memory {:.0}/{max:.0} MHz", self.mem_clock_mhz.p50));
         }
         parts.extend(
             self.limit_reasons
@@ -171,6 +191,7 @@ pub struct SmiGpu {
     /// `pci.bus_id` as (domain, bus, device, function).
     pub bus: Option<(u32, u32, u32, u32)>,
     pub max_sm_clock_mhz: Option<f64>,
+    pub max_mem_clock_mhz: Option<f64>,
 }
 
 /// Parse a PCI bus id, `0000:01:00.0` (Vulkan) or `00000000:01:00.0` (nvidia-smi).
@@ -194,14 +215,14 @@ fn hex_u64(field: &str) -> Option<u64> {
 }
 
 /// The query that lists GPUs, and the parser of its output.
-const LIST_QUERY: &str = "index,name,pci.device_id,pci.bus_id,clocks.max.sm";
+const LIST_QUERY: &str = "index,name,pci.device_id,pci.bus_id,clocks.max.sm,clocks.max.mem";
 
 /// Parse `nvidia-smi --query-gpu=LIST_QUERY --format=csv,noheader,nounits`.
 pub fn parse_list(out: &str) -> Vec<SmiGpu> {
     out.lines()
         .filter_map(|line| {
             let f: Vec<&str> = line.split(',').map(str::trim).collect();
-            if f.len() != 5 {
+            if f.len() != 6 {
                 return None;
             }
             Some(SmiGpu {
@@ -210,6 +231,7 @@ pub fn parse_list(out: &str) -> Vec<SmiGpu> {
                 pci_device_id: hex_u64(f[2]).and_then(|v| u32::try_from(v).ok())?,
                 bus: parse_bus_id(f[3]),
                 max_sm_clock_mhz: number(f[4]),
+                max_mem_clock_mhz: number(f[5]),
             })
         })
         .collect()
@@ -251,6 +273,7 @@ pub struct Source {
     program: String,
     index: u32,
     max_sm_clock_mhz: Option<f64>,
+    max_mem_clock_mhz: Option<f64>,
     /// The clock-reason field this driver knows (`clocks_event_reasons.active`, or
     /// `clocks_throttle_reasons.active` before driver 535).
     reasons_field: &'static str,
@@ -323,13 +346,14 @@ impl Source {
             program,
             index: gpu.index,
             max_sm_clock_mhz: gpu.max_sm_clock_mhz,
+            max_mem_clock_mhz: gpu.max_mem_clock_mhz,
             reasons_field,
         })
     }
 
     fn sample_query(&self) -> String {
         format!(
-            "--query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu,{}",
+            "--query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu,pstate,{}",
             self.reasons_field
         )
     }
@@ -384,19 +408,26 @@ impl Sampler {
                 self.source.program, self.source.index
             ),
             self.source.max_sm_clock_mhz,
+            self.source.max_mem_clock_mhz,
         )
     }
 }
 
-/// Summarise sample lines `clocks.sm, clocks.mem, power.draw, temperature.gpu, reasons`.
-/// Lines that do not parse (a header, `[N/A]` clocks) are skipped; `[N/A]` power or
-/// temperature only leaves that figure out.
-pub fn summarise(lines: &[String], source: String, max_sm: Option<f64>) -> Option<DeviceState> {
+/// Summarise sample lines `clocks.sm, clocks.mem, power.draw, temperature.gpu, pstate,
+/// reasons`. Lines that do not parse (a header, `[N/A]` clocks) are skipped; `[N/A]` power,
+/// temperature or performance state only leaves that figure out.
+pub fn summarise(
+    lines: &[String],
+    source: String,
+    max_sm: Option<f64>,
+    max_mem: Option<f64>,
+) -> Option<DeviceState> {
+    let mut pstates: Vec<String> = Vec::new();
     let (mut sm, mut mem, mut power, mut temp) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut mask = 0u64;
     for line in lines {
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
-        if f.len() != 5 {
+        if f.len() != 6 {
             continue;
         }
         let (Some(s), Some(m)) = (number(f[0]), number(f[1])) else {
@@ -406,7 +437,10 @@ pub fn summarise(lines: &[String], source: String, max_sm: Option<f64>) -> Optio
         mem.push(m);
         power.extend(number(f[2]));
         temp.extend(number(f[3]));
-        mask |= hex_u64(f[4]).unwrap_or(0);
+        if f[4].starts_with('P') && !pstates.iter().any(|p| p == f[4]) {
+            pstates.push(f[4].to_string());
+        }
+        mask |= hex_u64(f[5]).unwrap_or(0);
     }
     let max = |v: &[f64]| v.iter().copied().reduce(f64::max);
     Some(DeviceState {
@@ -415,6 +449,8 @@ pub fn summarise(lines: &[String], source: String, max_sm: Option<f64>) -> Optio
         sm_clock_mhz: Spread::of(&sm)?,
         max_sm_clock_mhz: max_sm,
         mem_clock_mhz: Spread::of(&mem)?,
+        max_mem_clock_mhz: max_mem,
+        pstates,
         power_w_max: max(&power),
         temp_c_max: max(&temp),
         limit_reasons: reason_names(mask & !0x1),
@@ -444,9 +480,9 @@ mod tests {
 
     fn list() -> Vec<SmiGpu> {
         parse_list(
-            "0, NVIDIA H100 80GB HBM3, 0x233010DE, 00000000:18:00.0, 1980\n\
-             1, NVIDIA H100 80GB HBM3, 0x233010DE, 00000000:2A:00.0, 1980\n\
-             2, NVIDIA L4, 0x27B810DE, 00000000:3A:00.0, [N/A]\n",
+            "0, NVIDIA H100 80GB HBM3, 0x233010DE, 00000000:18:00.0, 1980, 2619\n\
+             1, NVIDIA H100 80GB HBM3, 0x233010DE, 00000000:2A:00.0, 1980, 2619\n\
+             2, NVIDIA L4, 0x27B810DE, 00000000:3A:00.0, [N/A], [N/A]\n",
         )
     }
 
@@ -458,6 +494,7 @@ mod tests {
         assert_eq!(l[1].pci_device_id >> 16, 0x2330);
         assert_eq!(l[1].bus, Some((0, 0x2a, 0, 0)));
         assert_eq!(l[0].max_sm_clock_mhz, Some(1980.0));
+        assert_eq!(l[0].max_mem_clock_mhz, Some(2619.0));
         assert_eq!(l[2].max_sm_clock_mhz, None);
     }
 
@@ -482,15 +519,17 @@ mod tests {
     #[test]
     fn samples_are_summarised_and_idle_is_not_a_limit() {
         let lines: Vec<String> = [
-            "1980, 3201, 650.10, 55, 0x0000000000000000",
-            "1410, 3201, 699.90, 61, 0x0000000000000004",
-            "1980, 3201, [N/A], 58, 0x0000000000000001",
-            "[N/A], [N/A], [N/A], [N/A], [N/A]",
+            "1980, 3201, 650.10, 55, P0, 0x0000000000000000",
+            "1410, 3201, 699.90, 61, P0, 0x0000000000000004",
+            "1980, 3201, [N/A], 58, P0, 0x0000000000000001",
+            "[N/A], [N/A], [N/A], [N/A], [N/A], [N/A]",
         ]
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let s = summarise(&lines, "test".into(), Some(1980.0)).expect("three samples");
+        let s =
+            summarise(&lines, "test".into(), Some(1980.0), Some(3201.0)).expect("three samples");
+        assert_eq!(s.pstates, vec!["P0"]);
         assert_eq!(s.samples, 3);
         assert_eq!(
             s.sm_clock_mhz,
@@ -513,9 +552,10 @@ mod tests {
     fn a_low_median_clock_is_a_concern_and_a_full_one_is_not() {
         let at = |mhz: &str| {
             summarise(
-                &[format!("{mhz}, 3201, 300, 40, 0x0")],
+                &[format!("{mhz}, 3201, 300, 40, P0, 0x0")],
                 "test".into(),
                 Some(1980.0),
+                Some(3201.0),
             )
             .expect("one sample")
         };
@@ -524,6 +564,16 @@ mod tests {
         assert!(c.contains("990 MHz"), "{c}");
         assert_eq!(at("990").cell_note().as_deref(), Some("clock 990/1980 MHz"));
         assert_eq!(at("1980").cell_note(), None);
-        assert!(summarise(&[], "test".into(), None).is_none());
+        assert!(summarise(&[], "test".into(), None, None).is_none());
+        // A lower performance state with the memory clock at half its maximum.
+        let p2 = summarise(
+            &["1980, 1600, 300, 40, P2, 0x0".to_string()],
+            "test".into(),
+            Some(1980.0),
+            Some(3201.0),
+        )
+        .expect("one sample");
+        assert_eq!(p2.cell_note().as_deref(), Some("memory 1600/3201 MHz"));
+        assert!(p2.concern().unwrap().contains("performance state P2"));
     }
 }

@@ -245,8 +245,8 @@ fn fake_nvidia_smi(dir: &Path) -> String {
         &path,
         "#!/bin/sh\n\
          case \"$*\" in\n\
-         *index,name*) echo '0, NVIDIA Fake, 0x233510DE, 00000000:01:00.0, 1980' ;;\n\
-         *loop-ms*) while true; do echo '990, 3201, 700.50, 80, 0x0000000000000004'; sleep 0.02; done ;;\n\
+         *index,name*) echo '0, NVIDIA Fake, 0x233510DE, 00000000:01:00.0, 1980, 3201' ;;\n\
+         *loop-ms*) while true; do echo '990, 3201, 700.50, 80, P0, 0x0000000000000004'; sleep 0.02; done ;;\n\
          *) echo '0x0000000000000000' ;;\n\
          esac\n",
     )
@@ -280,6 +280,8 @@ fn the_device_state_is_sampled_while_each_row_is_timed_and_a_reduced_clock_is_wa
         assert_eq!(s.max_sm_clock_mhz, Some(1980.0));
         assert_eq!(s.power_w_max, Some(700.5));
         assert_eq!(s.limit_reasons, vec!["sw_power_cap"]);
+        assert_eq!(s.pstates, vec!["P0"]);
+        assert_eq!(s.max_mem_clock_mhz, Some(3201.0));
         assert!(s.source.contains("-i 0"), "{}", s.source);
     }
     assert_eq!(
