@@ -77,24 +77,40 @@ class Dtype:
 class Variant:
     """One kernel of the family.
 
-    mats: the weight matrices (each row k4 vec4s), in binding order; vec: the vector they
-    multiply; norm: RMSNorm the vector with gain g first (the sum of squares is one more
-    accumulator component, computed in the same loop); residual: the plain GEMV's optional
-    residual; out: the output; acc_note: what the accumulator components are; epilogue:
-    lines for invocation 0, given `total` and the dtype.
+    f16_storage: what is f16 in the f16 kernel, for its first line; summary: the first lines
+    of its comment, given the storage; layout: comment paragraphs after them; epilogue: the
+    lines for invocation 0, given `total` and the dtype. mats: the weight matrices (each row
+    k4 vec4s), in binding order; vec: the vector they multiply; out: the output; norm: RMSNorm
+    the vector with gain g first (the sum of squares is one more accumulator component,
+    computed in the same loop); residual: the plain GEMV's optional residual; acc_note: what
+    the accumulator components are.
     """
 
-    def __init__(self, name, mats, vec, norm, residual, out, summary, layout, acc_note, epilogue):
+    def __init__(
+        self,
+        name,
+        f16_storage,
+        summary,
+        layout,
+        epilogue,
+        mats=("w",),
+        vec="x",
+        out="y",
+        norm=False,
+        residual=False,
+        acc_note=None,
+    ):
         self.name = name
-        self.mats = mats
-        self.vec = vec
-        self.norm = norm
-        self.residual = residual
-        self.out = out
+        self.f16_storage = f16_storage
         self.summary = summary
         self.layout = layout
-        self.acc_note = acc_note
         self.epilogue = epilogue
+        self.mats = mats
+        self.vec = vec
+        self.out = out
+        self.norm = norm
+        self.residual = residual
+        self.acc_note = acc_note
         self.width = len(mats) + (1 if norm else 0)
 
     def acc_type(self):
@@ -137,11 +153,8 @@ ROWS_2D = (
 VARIANTS = [
     Variant(
         name="gemv",
-        mats=["w"],
-        vec="x",
-        norm=False,
         residual=True,
-        out="y",
+        f16_storage="W, x, residual and y",
         summary=lambda dt: (
             f"GEMV, {dt}:",
             "  y[n] = W[n, k] . x[k] (+ residual[n] when p.residual != 0),  W row-major.",
@@ -152,16 +165,12 @@ VARIANTS = [
             "loads are vec4. " + ROWS_2D.format(what="") + " Each invocation sums a strided slice "
             "of the row."
         ],
-        acc_note=None,
         epilogue=plain_epilogue,
     ),
     Variant(
         name="gemv_norm",
-        mats=["w"],
-        vec="x",
         norm=True,
-        residual=False,
-        out="y",
+        f16_storage="W, x, gain and y",
         summary=lambda dt: (
             f"Fused decode GEMV with the RMSNorm in front, {dt}:",
             "  y[n] = W[n, k] . (x / sqrt(mean(x^2) + eps) * g),  W row-major.",
@@ -181,11 +190,11 @@ VARIANTS = [
     ),
     Variant(
         name="gemv_gate_up_silu",
-        mats=["w_gate", "w_up"],
+        mats=("w_gate", "w_up"),
         vec="h",
-        norm=True,
-        residual=False,
         out="act",
+        norm=True,
+        f16_storage="weights, h, gain and act",
         summary=lambda dt: (
             f"Fused decode MLP front, {dt}:",
             "  hn = h / sqrt(mean(h^2) + eps) * g",
@@ -207,13 +216,6 @@ VARIANTS = [
         epilogue=gate_up_silu_epilogue,
     ),
 ]
-
-# What the storage is called in the summary line of each variant, for f16.
-F16_STORAGE = {
-    "gemv": "f16 storage (W, x, residual and y), f32 arithmetic",
-    "gemv_norm": "f16 storage (W, x, gain and y), f32 arithmetic",
-    "gemv_gate_up_silu": "f16 storage (weights, h, gain and act), f32 arithmetic",
-}
 
 REDUCTION_NOTE = {
     "subgroup": "The partial sums are reduced with subgroupAdd and the per-subgroup totals "
@@ -344,7 +346,7 @@ def indent(lines, n):
 
 
 def kernel(v, d, reduction):
-    dt = d.name if d.name == "f32" else F16_STORAGE[v.name]
+    dt = d.name if d.name == "f32" else f"f16 storage ({v.f16_storage}), f32 arithmetic"
     head = comment(v.summary(dt), *v.layout, REDUCTION_NOTE[reduction])
     acc_note = [f"// {v.acc_note}"] if v.acc_note else []
     before, inside = reduce(v, reduction)
