@@ -118,7 +118,7 @@ print(" ", r["kernel"], r["shape"].get("model"), r["dtype"], "p50 us", us(r["ns"
       "%bw", r.get("pct_peak_bw"), "tok/s", tok and round(tok, 1),
       "verified", r["verified"]["ok"], r.get("kernel_variant"), r.get("error"))'
       for m in ${FUSED_MODELS:-llama-3.2-1b llama-3.1-8b}; do
-        for kd in decode_step:f16 decode_step:f32 decode_token:f16; do
+        for kd in ${FUSED_KINDS:-decode_step:f16 decode_step:f32 decode_token:f16}; do
           for i in 1 2; do
             for v in default fused; do
               rm -f /tmp/fused.json
