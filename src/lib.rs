@@ -11,6 +11,7 @@ pub mod count;
 pub mod env;
 pub mod measure;
 pub mod model;
+pub mod par;
 pub mod reference;
 pub mod render;
 pub mod report;
