@@ -1,20 +1,23 @@
 //! The device's own state while a workload is timed: clocks, power, temperature and the
 //! reasons the driver gives for holding clocks down. On NVIDIA GPUs this comes from
-//! `nvidia-smi`, sampled every [`SAMPLE_MS`] ms by a child `nvidia-smi --loop-ms` for as long as the
+//! `nvidia-smi`, queried about every [`SAMPLE_MS`] ms by a thread for as long as the
 //! workload's timing loop runs, so a row that ran at a reduced clock (power cap, thermal or
-//! hardware slowdown) says so in the results file, beside its timing.
+//! hardware slowdown, a lower performance state) says so in the results file, beside its
+//! timing. Samples taken while the GPU was idle (between the timing loop's submissions) are
+//! left out of the clocks.
 //!
 //! Nothing here is required: without `nvidia-smi` (or on other vendors' GPUs, and on the
 //! CPU) rows simply carry no `device_state`. `ACCELBENCH_NVIDIA_SMI` names the program
 //! (default `nvidia-smi` on the PATH); `ACCELBENCH_NVIDIA_SMI=off` turns sampling off.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// Sampling period of `nvidia-smi --loop-ms`.
+/// Pause between two `nvidia-smi` queries.
 pub const SAMPLE_MS: u32 = 100;
 
 /// A row whose median SM clock is below this fraction of the GPU's maximum is flagged.
@@ -28,8 +31,13 @@ pub const NVIDIA_VENDOR: u32 = 0x10de;
 pub struct DeviceState {
     /// How the state was read, in words (program, GPU index, sampling period).
     pub source: String,
-    /// Samples taken while the workload was timed.
+    /// Samples the clocks below are taken from: those taken while the workload was timed in
+    /// which the GPU was busy (all of them if it was idle in every one).
     pub samples: u32,
+    /// Samples in which the driver reported the GPU idle (between two of the timing loop's
+    /// submissions); left out of the clocks unless every sample was idle.
+    #[serde(default)]
+    pub idle_samples: u32,
     /// SM (graphics) clock, MHz.
     pub sm_clock_mhz: Spread,
     /// The highest SM clock the GPU allows, MHz (`clocks.max.sm`).
@@ -140,6 +148,9 @@ impl DeviceState {
         Some(parts.join(", "))
     }
 }
+
+/// NVML's "GPU idle" clocks-event reason.
+const IDLE: u64 = 0x1;
 
 /// NVML clocks-event reason bits (`nvmlClocksEventReason*`), in bit order.
 const REASONS: [(u64, &str); 9] = [
@@ -358,53 +369,59 @@ impl Source {
         )
     }
 
-    /// Start sampling; [`Sampler::stop`] ends it and summarises.
+    /// Start sampling; [`Sampler::stop`] ends it and summarises. A thread runs one
+    /// `nvidia-smi` query, waits [`SAMPLE_MS`], and repeats until stopped: each query exits
+    /// normally, so no sample is lost in a pipe's buffer, and at least one is always taken.
     pub fn start(&self) -> Option<Sampler> {
-        let mut child = Command::new(&self.program)
-            .args([
-                &self.sample_query(),
-                "--format=csv,noheader,nounits",
-                "-i",
-                &self.index.to_string(),
-                &format!("--loop-ms={SAMPLE_MS}"),
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
+        let (stop, stopped) = mpsc::channel::<()>();
+        let program = self.program.clone();
+        let args = [
+            self.sample_query(),
+            "--format=csv,noheader,nounits".to_string(),
+            "-i".to_string(),
+            self.index.to_string(),
+        ];
+        let worker = std::thread::Builder::new()
+            .name("nvidia-smi sampler".into())
+            .spawn(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let mut lines = Vec::new();
+                loop {
+                    if let Some(out) = query(&program, &args) {
+                        lines.extend(out.lines().map(str::to_string));
+                    }
+                    match stopped.recv_timeout(Duration::from_millis(SAMPLE_MS.into())) {
+                        Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                        _ => break lines,
+                    }
+                }
+            })
             .ok()?;
-        let stdout = child.stdout.take()?;
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<String>>()
-        });
         Some(Sampler {
-            child,
-            reader,
+            stop,
+            worker,
             source: self.clone(),
         })
     }
 }
 
-/// A running `nvidia-smi --loop-ms` child and the thread collecting its lines.
+/// A thread querying `nvidia-smi` until stopped.
 pub struct Sampler {
-    child: Child,
-    reader: JoinHandle<Vec<String>>,
+    stop: mpsc::Sender<()>,
+    worker: JoinHandle<Vec<String>>,
     source: Source,
 }
 
 impl Sampler {
-    /// Stop the child and summarise what it printed; `None` when it printed no sample.
-    pub fn stop(mut self) -> Option<DeviceState> {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let lines = self.reader.join().ok()?;
+    /// Stop sampling (after the query in flight) and summarise; `None` when no query
+    /// succeeded.
+    pub fn stop(self) -> Option<DeviceState> {
+        let _ = self.stop.send(());
+        let lines = self.worker.join().ok()?;
         summarise(
             &lines,
             format!(
-                "{} -i {} every {SAMPLE_MS} ms while the workload was timed",
+                "{} -i {}, queried every {SAMPLE_MS} ms or as fast as it answers, while the workload was timed",
                 self.source.program, self.source.index
             ),
             self.source.max_sm_clock_mhz,
@@ -423,7 +440,9 @@ pub fn summarise(
     max_mem: Option<f64>,
 ) -> Option<DeviceState> {
     let mut pstates: Vec<String> = Vec::new();
-    let (mut sm, mut mem, mut power, mut temp) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // (SM, memory, idle) per sample.
+    let mut clocks: Vec<(f64, f64, bool)> = Vec::new();
+    let (mut power, mut temp) = (Vec::new(), Vec::new());
     let mut mask = 0u64;
     for line in lines {
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
@@ -433,19 +452,28 @@ pub fn summarise(
         let (Some(s), Some(m)) = (number(f[0]), number(f[1])) else {
             continue;
         };
-        sm.push(s);
-        mem.push(m);
+        let reasons = hex_u64(f[5]).unwrap_or(0);
+        clocks.push((s, m, reasons & IDLE != 0));
         power.extend(number(f[2]));
         temp.extend(number(f[3]));
         if f[4].starts_with('P') && !pstates.iter().any(|p| p == f[4]) {
             pstates.push(f[4].to_string());
         }
-        mask |= hex_u64(f[5]).unwrap_or(0);
+        mask |= reasons;
     }
+    // A sample between two of the timing loop's submissions sees an idle GPU and its resting
+    // clocks: the clocks are those of the busy samples where there are any.
+    let idle = clocks.iter().filter(|c| c.2).count();
+    if idle < clocks.len() {
+        clocks.retain(|c| !c.2);
+    }
+    let sm: Vec<f64> = clocks.iter().map(|c| c.0).collect();
+    let mem: Vec<f64> = clocks.iter().map(|c| c.1).collect();
     let max = |v: &[f64]| v.iter().copied().reduce(f64::max);
     Some(DeviceState {
         source,
         samples: u32::try_from(sm.len()).unwrap_or(u32::MAX),
+        idle_samples: u32::try_from(idle).unwrap_or(u32::MAX),
         sm_clock_mhz: Spread::of(&sm)?,
         max_sm_clock_mhz: max_sm,
         mem_clock_mhz: Spread::of(&mem)?,
@@ -453,7 +481,7 @@ pub fn summarise(
         pstates,
         power_w_max: max(&power),
         temp_c_max: max(&temp),
-        limit_reasons: reason_names(mask & !0x1),
+        limit_reasons: reason_names(mask & !IDLE),
     })
 }
 
@@ -521,7 +549,7 @@ mod tests {
         let lines: Vec<String> = [
             "1980, 3201, 650.10, 55, P0, 0x0000000000000000",
             "1410, 3201, 699.90, 61, P0, 0x0000000000000004",
-            "1980, 3201, [N/A], 58, P0, 0x0000000000000001",
+            "345, 3201, [N/A], 58, P0, 0x0000000000000001",
             "[N/A], [N/A], [N/A], [N/A], [N/A], [N/A]",
         ]
         .iter()
@@ -530,7 +558,8 @@ mod tests {
         let s =
             summarise(&lines, "test".into(), Some(1980.0), Some(3201.0)).expect("three samples");
         assert_eq!(s.pstates, vec!["P0"]);
-        assert_eq!(s.samples, 3);
+        // The idle sample's resting clock is left out.
+        assert_eq!((s.samples, s.idle_samples), (2, 1));
         assert_eq!(
             s.sm_clock_mhz,
             Spread {
@@ -565,6 +594,16 @@ mod tests {
         assert_eq!(at("990").cell_note().as_deref(), Some("clock 990/1980 MHz"));
         assert_eq!(at("1980").cell_note(), None);
         assert!(summarise(&[], "test".into(), None, None).is_none());
+        // Idle in every sample: the clocks are the idle ones, and say so.
+        let idle = summarise(
+            &["345, 3201, 80, 40, P0, 0x1".to_string()],
+            "test".into(),
+            Some(1980.0),
+            Some(3201.0),
+        )
+        .expect("one sample");
+        assert_eq!((idle.samples, idle.idle_samples), (1, 1));
+        assert!(idle.limit_reasons.is_empty());
         // A lower performance state with the memory clock at half its maximum.
         let p2 = summarise(
             &["1980, 1600, 300, 40, P2, 0x0".to_string()],

@@ -246,7 +246,7 @@ fn fake_nvidia_smi(dir: &Path) -> String {
         "#!/bin/sh\n\
          case \"$*\" in\n\
          *index,name*) echo '0, NVIDIA Fake, 0x233510DE, 00000000:01:00.0, 1980, 3201' ;;\n\
-         *loop-ms*) while true; do echo '990, 3201, 700.50, 80, P0, 0x0000000000000004'; sleep 0.02; done ;;\n\
+         *clocks.sm*) echo '990, 3201, 700.50, 80, P0, 0x0000000000000004' ;;\n\
          *) echo '0x0000000000000000' ;;\n\
          esac\n",
     )
