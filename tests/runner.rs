@@ -289,6 +289,17 @@ fn the_device_state_is_sampled_while_each_row_is_timed_and_a_reduced_clock_is_wa
         Some(5.0)
     );
 
+    let sums = run::state_summaries(&r);
+    assert_eq!(sums.len(), 1, "{sums:?}");
+    assert!(
+        sums[0].contains(&format!("{n} row(s)"))
+            && sums[0].contains("990-990 MHz")
+            && sums[0].contains("P0")
+            && sums[0].contains("700 W")
+            && sums[0].contains("80 °C"),
+        "{}",
+        sums[0]
+    );
     let w = run::state_warnings(&r);
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(w[0].contains(&format!("{n} of {n} row(s)")), "{}", w[0]);
@@ -327,4 +338,5 @@ fn without_a_state_source_rows_carry_no_device_state_and_no_warning() {
     let r = results::load(&out).unwrap();
     assert!(r.results.iter().all(|row| row.extra.device_state.is_none()));
     assert!(run::state_warnings(&r).is_empty());
+    assert!(run::state_summaries(&r).is_empty());
 }

@@ -257,6 +257,9 @@ pub fn execute(
     } else {
         write_table(&run, stdout)?;
     }
+    for n in state_summaries(&run) {
+        eprintln!("note: {n}");
+    }
     for w in state_warnings(&run) {
         eprintln!("warning: {w}");
     }
@@ -335,4 +338,49 @@ pub fn state_warnings(run: &RunResults) -> Vec<String> {
         }
     }
     out
+}
+
+/// One line per device whose rows carry a `device_state`: the clocks, performance states,
+/// power and temperature seen across its rows.
+pub fn state_summaries(run: &RunResults) -> Vec<String> {
+    run.devices
+        .iter()
+        .filter_map(|d| {
+            let states: Vec<&crate::telemetry::DeviceState> = run
+                .results
+                .iter()
+                .filter(|r| r.device == d.id)
+                .filter_map(|r| r.extra.device_state.as_ref())
+                .collect();
+            let first = states.first()?;
+            let mut sm: Vec<f64> = states.iter().map(|s| s.sm_clock_mhz.p50).collect();
+            sm.sort_by(f64::total_cmp);
+            let mem_low = states
+                .iter()
+                .map(|s| s.mem_clock_mhz.min)
+                .fold(f64::INFINITY, f64::min);
+            let mut pstates: Vec<&str> = Vec::new();
+            for p in states.iter().flat_map(|s| &s.pstates) {
+                if !pstates.contains(&p.as_str()) {
+                    pstates.push(p);
+                }
+            }
+            let top = |v: Option<f64>| v.map_or("unknown".to_string(), |x| format!("{x:.0}"));
+            let most = |f: fn(&crate::telemetry::DeviceState) -> Option<f64>| {
+                states.iter().filter_map(|s| f(s)).reduce(f64::max)
+            };
+            Some(format!(
+                "{}: while its {} row(s) were timed, nvidia-smi read a median SM clock of {:.0}-{:.0} MHz per row (maximum {}), memory clock at least {mem_low:.0} MHz (maximum {}), performance state {}, up to {} W and {} °C",
+                d.id,
+                states.len(),
+                sm[0],
+                sm[sm.len() - 1],
+                top(first.max_sm_clock_mhz),
+                top(first.max_mem_clock_mhz),
+                if pstates.is_empty() { "unknown".to_string() } else { pstates.join("/") },
+                top(most(|s| s.power_w_max)),
+                top(most(|s| s.temp_c_max)),
+            ))
+        })
+        .collect()
 }
