@@ -362,6 +362,18 @@ impl Source {
         })
     }
 
+    /// `nvidia-smi -i N (SM up to X MHz, memory up to Y MHz)`.
+    pub fn describe(&self) -> String {
+        let top = |v: Option<f64>| v.map_or("unknown".to_string(), |x| format!("{x:.0} MHz"));
+        format!(
+            "{} -i {} (SM clock up to {}, memory up to {})",
+            self.program,
+            self.index,
+            top(self.max_sm_clock_mhz),
+            top(self.max_mem_clock_mhz)
+        )
+    }
+
     fn sample_query(&self) -> String {
         format!(
             "--query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu,pstate,{}",

@@ -174,6 +174,7 @@ fn the_cooperative_matrix_gemm_is_chosen_only_where_the_adapter_lists_its_config
         subgroup_sizes: Some((32, 32)),
         software: false,
         cooperative_matrix: Vec::new(),
+        state_source: None,
     };
     if std::env::var_os("ACCELBENCH_GEMM_F16").is_some()
         || std::env::var_os("ACCELBENCH_NO_COOP").is_some()

@@ -264,6 +264,19 @@ fn the_device_state_is_sampled_while_each_row_is_timed_and_a_reduced_clock_is_wa
         bandwidth_after: Some(5.0),
         ..Script::default()
     };
+    let src = accelbench::telemetry::Source::find_with(
+        script.nvidia_smi.as_deref().unwrap(),
+        0x10de,
+        0x2335,
+        "0000:01:00.0",
+    )
+    .expect("the stand-in lists the GPU on that bus");
+    assert!(
+        src.describe()
+            .ends_with("-i 0 (SM clock up to 1980 MHz, memory up to 3201 MHz)"),
+        "{}",
+        src.describe()
+    );
     let out = dir.path().join("r.json");
     let mut opts = options(&out);
     // Long enough that the stand-in prints while each row is timed.
