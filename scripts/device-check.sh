@@ -9,7 +9,12 @@
 #   decode8b  only the whole-model Llama-3.1-8B f16 decode (decode_token)
 #   diagnose  the per-process slowdown of notes/gpu.md: small kernels and f16 GEMMs with and
 #             without the cooperative-matrix feature, three processes each, clocks alongside
+#             (every row records nvidia-smi's clocks while it was timed: `states FILE` prints them)
 #   attn      the grouped f16 attention kernel against the default (opt-in until measured)
+#   fused     the fused decode layer (7 dispatches, ACCELBENCH_DECODE=fused; opt-in until
+#             measured) against the default 11: decode_step f16 and f32, decode_token f16, for
+#             FUSED_MODELS (default llama-3.2-1b llama-3.1-8b), default/fused alternating (ABAB)
+#             in separate processes, one summary line per process
 #   torch     scripts/torch_baseline.py: cuBLAS GEMMs, rotated torch.mv, copy, and a CUDA-graph
 #             Llama-3.1-8B f16 decode, in the same command as the rows it is compared with
 #   torch-decode  only the CUDA-graph decode of the torch baseline
@@ -43,6 +48,20 @@ $BIN devices
 IDX=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(a["index"] + 1 for a in d["gpus"] if a["backend"]=="vulkan"))' "$OUT/devices.json")
 echo "vulkan adapter: --device $IDX"
 NAME=h200
+# Each row's GPU clock while it was timed (device_state, from nvidia-smi), one line per row.
+states() {
+  python3 - "$1" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    s = r.get("device_state")
+    if not s or not r["device"].startswith("gpu"):
+        continue
+    print("  state", r["kernel"], r["dtype"], "p50 us", round(r["ns"]["p50"] / 1e3, 1), "SM MHz",
+          s["sm_clock_mhz"]["p50"], "of", s.get("max_sm_clock_mhz"), "mem", s["mem_clock_mhz"]["p50"],
+          "of", s.get("max_mem_clock_mhz"), s.get("pstates"), "W", s.get("power_w_max"), "C", s.get("temp_c_max"),
+          s.get("limit_reasons", []))
+PY
+}
 RUN="$BIN run --device $IDX --max-time-per-workload ${MAXT:-1}"
 for stage in $STAGES; do
   echo "=== stage $stage ($(date -u +%T))"
@@ -66,12 +85,15 @@ for stage in $STAGES; do
       # notes/gpu.md, "Per-process slowdowns": the same small and memory-bound kernels with the
       # cooperative-matrix feature off and on, each in a process of its own, three times, with
       # the clocks sampled beside them.
+      # Each row also carries the clocks nvidia-smi read while it was timed (device_state).
       (nvidia-smi dmon -s pucm -d 1 >"$OUT/dmon.txt" 2>&1 &)
       for i in 1 2 3; do
         for coop in 1 0; do
           echo "--- process $i, ACCELBENCH_NO_COOP=$((1 - coop))"
-          ACCELBENCH_NO_COOP=$((1 - coop)) timeout 60 $RUN --suite quick --kernel rmsnorm --kernel gemv --kernel decode_attention --out /tmp/d.json --force 2>&1 | grep -E "^gpu0|error"
-          ACCELBENCH_NO_COOP=$((1 - coop)) timeout 60 $RUN --suite standard --kernel gemm --dtype f16 --out /tmp/d.json --force 2>&1 | grep -E "^gpu0|error"
+          ACCELBENCH_NO_COOP=$((1 - coop)) timeout 60 $RUN --suite quick --kernel rmsnorm --kernel gemv --kernel decode_attention --out /tmp/d.json --force 2>&1 | grep -E "^gpu0|error|warning"
+          states /tmp/d.json
+          ACCELBENCH_NO_COOP=$((1 - coop)) timeout 60 $RUN --suite standard --kernel gemm --dtype f16 --out /tmp/e.json --force 2>&1 | grep -E "^gpu0|error|warning"
+          states /tmp/e.json
         done
       done
       pkill nvidia-smi || true ;;
@@ -85,12 +107,36 @@ for stage in $STAGES; do
           ACCELBENCH_ATTENTION=$a timeout 150 $RUN --kernel decode_token --model llama-3.1-8b --dtype f16 --shape context=1024 --out /tmp/a.json --force 2>&1 | grep -E "^gpu0|tok/s|error"
         done
       done ;;
+    fused)
+      # The fused decode layer against the default, ABAB per workload, a process each; each line
+      # says which kernels ran (kernel_variant), so a silent fallback shows.
+      FUSED_SUMMARY='import json,sys
+r = json.load(open(sys.argv[1]))["results"][0]
+us = lambda x: None if x is None else round(x / 1e3, 1)
+tok = r.get("tokens_per_s")
+print(" ", r["kernel"], r["shape"].get("model"), r["dtype"], "p50 us", us(r["ns"].get("p50")),
+      "ci95 us", [us(x) for x in r.get("ci95_ns") or []], "GB/s", round(r.get("gbps") or 0),
+      "%bw", r.get("pct_peak_bw"), "tok/s", tok and round(tok, 1),
+      "verified", r["verified"]["ok"], r.get("kernel_variant"), r.get("error"))'
+      for m in ${FUSED_MODELS:-llama-3.2-1b llama-3.1-8b}; do
+        for kd in ${FUSED_KINDS:-decode_step:f16 decode_step:f32 decode_token:f16}; do
+          for i in 1 2; do
+            for v in default fused; do
+              rm -f /tmp/fused.json
+              ACCELBENCH_DECODE=$v timeout 150 $RUN --kernel "${kd%:*}" --model "$m" --dtype "${kd#*:}" --shape context=1024 --json --out /tmp/fused.json --force >/dev/null 2>/tmp/fused.err
+              echo "exit $? round $i ACCELBENCH_DECODE=$v"
+              python3 -c "$FUSED_SUMMARY" /tmp/fused.json || tail -5 /tmp/fused.err
+            done
+          done
+        done
+      done ;;
     torch)
       PYTHONUNBUFFERED=1 timeout 150 python3 scripts/torch_baseline.py "$OUT/$NAME-torch-baseline.json" ;;
     torch-decode)
       PYTHONUNBUFFERED=1 timeout 100 python3 scripts/torch_baseline.py "$OUT/$NAME-torch-decode.json" --decode-only ;;
     standard)
-      timeout 300 $RUN --suite standard --out "$OUT/$NAME-vulkan-standard.json" ;;
+      timeout 300 $RUN --suite standard --out "$OUT/$NAME-vulkan-standard.json"
+      states "$OUT/$NAME-vulkan-standard.json" ;;
     spread)
       for i in 1 2 3; do
         timeout 60 $RUN --kernel decode_step --model llama-3.1-8b --dtype f16 --json --out "/tmp/spread$i.json" >/dev/null

@@ -88,10 +88,15 @@ fn token_seed(w: &Workload, part: u64) -> u64 {
 }
 
 fn generated(seed: u64, len: u64, scale: f32, dtype: Dtype) -> Vec<f32> {
-    let mut rng = SplitMix64::new(seed);
-    let mut v: Vec<f32> = (0..len).map(|_| rng.uniform() * scale).collect();
-    round_to_dtype(&mut v, dtype);
-    v
+    // The same values as `SplitMix64::new(seed)`'s `uniform()` calls in turn, computed by
+    // index so every core can fill a part (a whole 8B model is 8e9 values).
+    crate::par::fill(len as usize, |i| {
+        let x = SplitMix64::uniform_of(SplitMix64::at(seed, i as u64)) * scale;
+        match dtype {
+            Dtype::F32 => x,
+            Dtype::F16 => half::f16::from_f32(x).to_f32(),
+        }
+    })
 }
 
 /// Layer `layer`'s buffers of a decode_token workload, in decode_step's order without `x`:
@@ -138,6 +143,14 @@ pub fn round_to_dtype(v: &mut [f32], dtype: Dtype) {
     }
 }
 
+const SPLITMIX_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+fn splitmix_mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// Small, fast, deterministic generator (SplitMix64), so inputs never depend on a crate's
 /// algorithm changing.
 pub struct SplitMix64(u64);
@@ -147,15 +160,21 @@ impl SplitMix64 {
         SplitMix64(seed)
     }
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0 = self.0.wrapping_add(SPLITMIX_GAMMA);
+        splitmix_mix(self.0)
     }
     /// Uniform in [-1, 1).
     pub fn uniform(&mut self) -> f32 {
-        ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        Self::uniform_of(self.next_u64())
+    }
+    /// The `i`-th (0-based) `next_u64` of a generator seeded with `seed`, without the `i`
+    /// calls before it.
+    pub fn at(seed: u64, i: u64) -> u64 {
+        splitmix_mix(seed.wrapping_add(i.wrapping_add(1).wrapping_mul(SPLITMIX_GAMMA)))
+    }
+    /// [`SplitMix64::uniform`] of a `next_u64` value.
+    pub fn uniform_of(bits: u64) -> f32 {
+        ((bits >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
     }
 }
 
@@ -531,5 +550,15 @@ mod tests {
         assert!(check(&w, &inp, &out).ok);
         out[599 * 600 + 599] += 1.0;
         assert!(!check(&w, &inp, &out).ok);
+    }
+}
+#[cfg(test)]
+mod splitmix_tests {
+    #[test]
+    fn the_indexed_generator_gives_the_sequence_of_the_stateful_one() {
+        let mut g = super::SplitMix64::new(0xDEAD_BEEF);
+        for i in 0..1000 {
+            assert_eq!(super::SplitMix64::at(0xDEAD_BEEF, i), g.next_u64());
+        }
     }
 }

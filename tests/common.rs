@@ -49,3 +49,14 @@ pub fn json_rows(stdout: &[u8]) -> Vec<serde_json::Value> {
         serde_json::from_slice(stdout).expect("cost --format json prints JSON");
     v["rows"].as_array().expect("a rows array").clone()
 }
+
+/// Run `cmd`, require success (printing its stderr otherwise) and return its stdout.
+pub fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

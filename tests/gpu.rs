@@ -317,6 +317,7 @@ fn the_cooperative_matrix_gemm_is_chosen_only_where_the_adapter_lists_its_config
         subgroup_sizes: Some((32, 32)),
         software: false,
         cooperative_matrix: Vec::new(),
+        state_source: None,
     };
     if std::env::var_os("ACCELBENCH_GEMM_F16").is_some()
         || std::env::var_os("ACCELBENCH_NO_COOP").is_some()
@@ -741,4 +742,317 @@ fn memory_bound_plans_rotate_copies_past_the_l2_and_stay_correct() {
     assert!(p.time(2).unwrap() > 0);
     assert_eq!(first, p.run_and_read().unwrap());
     assert!(reference::check(&w, &inputs, &first).ok);
+}
+
+/// Decode workloads for the fused layer: the tiny models in f32 and f16, and a layer whose
+/// hidden size and FFN width (1030, 1101) take every invocation of the fused kernels' 256-wide
+/// workgroups through their strided loop more than once, neither a multiple of 4.
+fn fused_decode_workloads(f16: bool) -> Vec<Workload> {
+    let wide = accelbench::model::ModelShape {
+        name: "wide-odd".to_string(),
+        layers: 1,
+        hidden: 1030,
+        q_heads: 4,
+        kv_heads: 2,
+        head_dim: 8,
+        ffn: 1101,
+        vocab: 300,
+        tied_embeddings: true,
+    };
+    let mut dtypes = vec![Dtype::F32];
+    if f16 {
+        dtypes.push(Dtype::F16);
+    }
+    let mut v = Vec::new();
+    for d in dtypes {
+        v.push(Workload::new(
+            Kernel::DecodeStep {
+                model: tiny_model(),
+                context: 70,
+            },
+            d,
+        ));
+        v.push(Workload::new(
+            Kernel::DecodeToken {
+                model: accelbench::model::ModelShape::tiny(),
+                context: 33,
+            },
+            d,
+        ));
+        v.push(Workload::new(
+            Kernel::DecodeStep {
+                model: wide.clone(),
+                context: 5,
+            },
+            d,
+        ));
+    }
+    v
+}
+
+#[test]
+fn the_fused_decode_layer_matches_the_reference_with_and_without_subgroups() {
+    let Some(mut gpu) = open_vulkan() else {
+        return;
+    };
+    let f16 = gpu.info().features.iter().any(|f| f == "SHADER_F16");
+    let subgroups = gpu.info().features.iter().any(|f| f == "SUBGROUP");
+    gpu.set_decode_fused(true);
+    let mut failures = Vec::new();
+    for (use_subgroups, reduction) in [(true, "subgroup"), (false, "shared")] {
+        if use_subgroups && !subgroups {
+            continue;
+        }
+        gpu.set_use_subgroups(use_subgroups);
+        for w in fused_decode_workloads(f16) {
+            let d = if w.dtype == Dtype::F16 { "f16" } else { "f32" };
+            let inputs = reference::inputs(&w);
+            match gpu.prepare(&w, &inputs) {
+                Ok(p) => {
+                    let v = p.variant().unwrap_or_default();
+                    let norm = format!("gemv_norm_{d}_{reduction}");
+                    let mlp = format!("gemv_gate_up_silu_{d}_{reduction}");
+                    assert!(v.starts_with(&norm), "{w}: {v}");
+                    assert!(v.contains(&mlp), "{w}: {v}");
+                    assert!(
+                        !v.contains("rmsnorm") && !v.contains("silu_mul"),
+                        "{w}: {v}"
+                    );
+                }
+                Err(e) => failures.push(format!("{w}: prepare failed: {e:#}")),
+            }
+            if let Err(e) = verify(&mut gpu, &w) {
+                failures.push(format!("{reduction}: {e}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_fused_decode_layer_with_grouped_attention_matches_the_reference_in_f16() {
+    let Some(mut gpu) = open_vulkan() else {
+        return;
+    };
+    if !gpu.info().features.iter().any(|f| f == "SHADER_F16") {
+        eprintln!("no SHADER_F16: nothing to check");
+        return;
+    }
+    gpu.set_decode_fused(true);
+    gpu.set_attention_gqa(true);
+    let model = accelbench::model::ModelShape {
+        name: "tiny-gqa".to_string(),
+        layers: 2,
+        hidden: 30,
+        q_heads: 6,
+        kv_heads: 2,
+        head_dim: 8,
+        ffn: 51,
+        vocab: 100,
+        tied_embeddings: true,
+    };
+    for w in [
+        Workload::new(
+            Kernel::DecodeStep {
+                model: model.clone(),
+                context: 69,
+            },
+            Dtype::F16,
+        ),
+        Workload::new(Kernel::DecodeToken { model, context: 33 }, Dtype::F16),
+    ] {
+        let inputs = reference::inputs(&w);
+        let v = gpu.prepare(&w, &inputs).unwrap().variant().unwrap();
+        assert!(
+            v.contains("gemv_norm_f16_") && v.contains("attention_decode_split_f16_gqa"),
+            "{w}: {v}"
+        );
+        verify(&mut gpu, &w).unwrap();
+    }
+}
+
+#[test]
+fn the_fused_decode_layer_is_7_dispatches_and_the_default_11() {
+    let Some(mut gpu) = open_vulkan() else {
+        return;
+    };
+    let step = Workload::new(
+        Kernel::DecodeStep {
+            model: tiny_model(),
+            context: 70,
+        },
+        Dtype::F32,
+    );
+    let model = accelbench::model::ModelShape::tiny();
+    let layers = model.layers as usize;
+    let token = Workload::new(Kernel::DecodeToken { model, context: 33 }, Dtype::F32);
+    let (step_in, token_in) = (reference::inputs(&step), reference::inputs(&token));
+    let count = |gpu: &GpuBackend, w: &Workload, inputs: &reference::Inputs| {
+        gpu.dispatch_count(w, inputs).unwrap()
+    };
+    gpu.set_decode_fused(false);
+    assert_eq!(count(&gpu, &step, &step_in), 11);
+    // Every layer, then the final RMSNorm, the LM head GEMV and the argmax.
+    assert_eq!(count(&gpu, &token, &token_in), 11 * layers + 3);
+    gpu.set_decode_fused(true);
+    assert_eq!(count(&gpu, &step, &step_in), 7);
+    // Every layer, then the final norm fused into the LM head GEMV, and the argmax.
+    assert_eq!(count(&gpu, &token, &token_in), 7 * layers + 2);
+}
+
+/// The GEMV family (`gemv`, `gemv_norm` and `gemv_gate_up_silu`, f32 and f16, subgroup and
+/// shared) is written by `scripts/gen_gemv.py`, not by hand: each of those files says so on its
+/// first line, and where `python3` is found the generator, run into a temporary directory,
+/// writes exactly the files in kernels/, byte for byte.
+#[test]
+fn the_gemv_kernels_are_what_scripts_gen_gemv_py_writes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let header = "// Generated by scripts/gen_gemv.py";
+    let wgsl_files = |dir: &std::path::Path| -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("wgsl"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_str().unwrap().to_string();
+                (name, std::fs::read(&p).unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let checked_in: Vec<_> = wgsl_files(&root.join("kernels"))
+        .into_iter()
+        .filter(|(name, src)| name.starts_with("gemv") || src.starts_with(header.as_bytes()))
+        .collect();
+    for (name, src) in &checked_in {
+        assert!(
+            name.starts_with("gemv") && src.starts_with(header.as_bytes()),
+            "kernels/{name}: the GEMV family, and only it, starts with `{header}`"
+        );
+    }
+    assert_eq!(checked_in.len(), 12, "the GEMV family is 12 files");
+
+    let out = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new("python3")
+        .arg(root.join("scripts/gen_gemv.py"))
+        .arg(out.path())
+        .output();
+    let run = match run {
+        Ok(run) => run,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("note: no python3 ({e}); not checking kernels/gemv_* against the generator");
+            return;
+        }
+        Err(e) => panic!("python3 scripts/gen_gemv.py: {e}"),
+    };
+    assert!(
+        run.status.success(),
+        "python3 scripts/gen_gemv.py failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let generated = wgsl_files(out.path());
+    let names = |v: &[(String, Vec<u8>)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        names(&generated),
+        names(&checked_in),
+        "files written vs in kernels/"
+    );
+    for ((name, want), (_, have)) in generated.iter().zip(&checked_in) {
+        assert!(
+            want == have,
+            "kernels/{name} is not what scripts/gen_gemv.py writes: change the generator, not the \
+             file, and run `python3 scripts/gen_gemv.py kernels`"
+        );
+    }
+}
+
+/// The f32/f16 pairs (`softmax`, `rmsnorm`, `attention_decode_split`, `attention_decode_reduce`,
+/// `kv_append`, `silu_mul`, `argmax`) are written by `scripts/gen_pairs.py`, one template per
+/// kernel parameterised by the storage type, not by hand: each of those files says so on its
+/// first line, and where `python3` is found the generator, run into a temporary directory,
+/// writes exactly the files in kernels/, byte for byte.
+#[test]
+fn the_f32_f16_kernel_pairs_are_what_scripts_gen_pairs_py_writes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let header = "// Generated by scripts/gen_pairs.py";
+    let pairs = [
+        "argmax_f16.wgsl",
+        "argmax_f32.wgsl",
+        "attention_decode_reduce.wgsl",
+        "attention_decode_reduce_f16.wgsl",
+        "attention_decode_split.wgsl",
+        "attention_decode_split_f16.wgsl",
+        "kv_append.wgsl",
+        "kv_append_f16.wgsl",
+        "rmsnorm_f16.wgsl",
+        "rmsnorm_f32.wgsl",
+        "silu_mul.wgsl",
+        "silu_mul_f16.wgsl",
+        "softmax_f16.wgsl",
+        "softmax_f32.wgsl",
+    ];
+    let wgsl_files = |dir: &std::path::Path| -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("wgsl"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_str().unwrap().to_string();
+                (name, std::fs::read(&p).unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let names = |v: &[(String, Vec<u8>)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    let checked_in: Vec<_> = wgsl_files(&root.join("kernels"))
+        .into_iter()
+        .filter(|(name, src)| pairs.contains(&name.as_str()) || src.starts_with(header.as_bytes()))
+        .collect();
+    assert_eq!(
+        names(&checked_in),
+        pairs,
+        "the f32/f16 pairs in kernels/ are these 14 files"
+    );
+    for (name, src) in &checked_in {
+        assert!(
+            pairs.contains(&name.as_str()) && src.starts_with(header.as_bytes()),
+            "kernels/{name}: the f32/f16 pairs, and only they, start with `{header}`"
+        );
+    }
+
+    let out = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new("python3")
+        .arg(root.join("scripts/gen_pairs.py"))
+        .arg(out.path())
+        .output();
+    let run = match run {
+        Ok(run) => run,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!(
+                "note: no python3 ({e}); not checking the f32/f16 pairs against the generator"
+            );
+            return;
+        }
+        Err(e) => panic!("python3 scripts/gen_pairs.py: {e}"),
+    };
+    assert!(
+        run.status.success(),
+        "python3 scripts/gen_pairs.py failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let generated = wgsl_files(out.path());
+    assert_eq!(
+        names(&generated),
+        names(&checked_in),
+        "files written vs in kernels/"
+    );
+    for ((name, want), (_, have)) in generated.iter().zip(&checked_in) {
+        assert!(
+            want == have,
+            "kernels/{name} is not what scripts/gen_pairs.py writes: change the generator, not the \
+             file, and run `python3 scripts/gen_pairs.py kernels`"
+        );
+    }
 }

@@ -23,6 +23,10 @@ struct Script {
     wrong_output: Vec<&'static str>,
     /// Set this flag while timing the n-th prepared workload (0-based): a Ctrl-C mid-run.
     interrupt_at: Option<(usize, Arc<AtomicBool>)>,
+    /// A stand-in `nvidia-smi` the fake reports as its state source.
+    nvidia_smi: Option<String>,
+    /// What the fake's bandwidth probe reads after the last workload.
+    bandwidth_after: Option<f64>,
 }
 
 /// A device whose kernels take `1000 + 10 x index` ns, every time, and return the reference's
@@ -54,6 +58,7 @@ impl Backend for Fake {
     fn record(&self) -> DeviceRecord {
         DeviceRecord {
             cooperative_matrix: Vec::new(),
+            copy_gbps_after: None,
             id: "cpu".into(),
             kind: DeviceKind::Cpu,
             name: "Fake CPU".into(),
@@ -68,6 +73,18 @@ impl Backend for Fake {
     }
     fn unsupported(&self, _w: &Workload) -> Option<String> {
         None
+    }
+    fn state_source(&self) -> Option<accelbench::telemetry::Source> {
+        let program = self.script.nvidia_smi.as_deref()?;
+        accelbench::telemetry::Source::find_with(program, 0x10de, 0x2335, "0000:01:00.0")
+    }
+    fn bandwidth_after(&mut self) -> Option<results::PeakFigure> {
+        self.script
+            .bandwidth_after
+            .map(|value| results::PeakFigure {
+                value,
+                source: "the fake's probe".into(),
+            })
     }
     fn prepare<'a>(&'a mut self, w: &Workload, inputs: &Inputs) -> Result<Box<dyn Prepared + 'a>> {
         let n = self.prepared.fetch_add(1, Ordering::SeqCst);
@@ -216,4 +233,123 @@ fn nothing_could_run_is_an_error_and_writes_no_file() {
     let err = execute(&script, &out, &AtomicBool::new(false)).unwrap_err();
     assert!(format!("{err:#}").contains("nothing could run"), "{err:#}");
     assert!(!out.exists());
+}
+
+/// A stand-in for `nvidia-smi`: one H200-like GPU whose SM clock is half its maximum, under a
+/// software power cap.
+#[cfg(unix)]
+fn fake_nvidia_smi(dir: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("nvidia-smi");
+    std::fs::write(
+        &path,
+        "#!/bin/sh\n\
+         case \"$*\" in\n\
+         *index,name*) echo '0, NVIDIA Fake, 0x233510DE, 00000000:01:00.0, 1980, 3201' ;;\n\
+         *clocks.sm*) echo '990, 3201, 700.50, 80, P0, 0x0000000000000004' ;;\n\
+         *) echo '0x0000000000000000' ;;\n\
+         esac\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[cfg(unix)]
+#[test]
+fn the_device_state_is_sampled_while_each_row_is_timed_and_a_reduced_clock_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = Script {
+        nvidia_smi: Some(fake_nvidia_smi(dir.path())),
+        bandwidth_after: Some(5.0),
+        ..Script::default()
+    };
+    let src = accelbench::telemetry::Source::find_with(
+        script.nvidia_smi.as_deref().unwrap(),
+        0x10de,
+        0x2335,
+        "0000:01:00.0",
+    )
+    .expect("the stand-in lists the GPU on that bus");
+    assert!(
+        src.describe()
+            .ends_with("-i 0 (SM clock up to 1980 MHz, memory up to 3201 MHz)"),
+        "{}",
+        src.describe()
+    );
+    let out = dir.path().join("r.json");
+    let mut opts = options(&out);
+    // Long enough that the stand-in prints while each row is timed.
+    opts.max_time_per_workload_s = Some(0.3);
+    let flag = AtomicBool::new(false);
+    run::execute(&opts, &script, &flag, &mut Vec::new()).unwrap();
+    let mut r = results::load(&out).unwrap();
+    let n = r.results.len();
+    assert!(n >= 3, "{n} rows");
+    for row in &r.results {
+        let s = row.extra.device_state.as_ref().expect("every row sampled");
+        assert!(s.samples >= 1, "{s:?}");
+        assert_eq!(s.sm_clock_mhz.p50, 990.0);
+        assert_eq!(s.max_sm_clock_mhz, Some(1980.0));
+        assert_eq!(s.power_w_max, Some(700.5));
+        assert_eq!(s.limit_reasons, vec!["sw_power_cap"]);
+        assert_eq!(s.pstates, vec!["P0"]);
+        assert_eq!(s.max_mem_clock_mhz, Some(3201.0));
+        assert!(s.source.contains("-i 0"), "{}", s.source);
+    }
+    assert_eq!(
+        r.devices[0].copy_gbps_after.as_ref().map(|f| f.value),
+        Some(5.0)
+    );
+
+    let sums = run::state_summaries(&r);
+    assert_eq!(sums.len(), 1, "{sums:?}");
+    assert!(
+        sums[0].contains(&format!("{n} row(s)"))
+            && sums[0].contains("990-990 MHz")
+            && sums[0].contains("P0")
+            && sums[0].contains("700 W")
+            && sums[0].contains("80 °C"),
+        "{}",
+        sums[0]
+    );
+    let w = run::state_warnings(&r);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains(&format!("{n} of {n} row(s)")), "{}", w[0]);
+    assert!(
+        w[0].contains("990 MHz") && w[0].contains("sw_power_cap"),
+        "{}",
+        w[0]
+    );
+
+    // The probe after the last workload at half the one before it is a changed state.
+    r.devices[0].peaks = Some(results::DevicePeaks {
+        gbps: results::PeakPair {
+            measured: Some(results::PeakFigure {
+                value: 10.0,
+                source: "before".into(),
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let w = run::state_warnings(&r);
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(
+        w[1].contains("10.0 GB/s before") && w[1].contains("-50%"),
+        "{}",
+        w[1]
+    );
+}
+
+#[test]
+fn without_a_state_source_rows_carry_no_device_state_and_no_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let flag = AtomicBool::new(false);
+    execute(&Script::default(), &out, &flag).unwrap();
+    let r = results::load(&out).unwrap();
+    assert!(r.results.iter().all(|row| row.extra.device_state.is_none()));
+    assert!(run::state_warnings(&r).is_empty());
+    assert!(run::state_summaries(&r).is_empty());
 }

@@ -24,6 +24,18 @@ pub trait Backend {
     /// loop; nothing is timed). The default does nothing.
     fn warm_up(&mut self) {}
 
+    /// Where the device's clocks and power can be read while a workload is timed
+    /// (`nvidia-smi` for NVIDIA GPUs), or `None`.
+    fn state_source(&self) -> Option<crate::telemetry::Source> {
+        None
+    }
+
+    /// The memory-bandwidth probe measured again, after the device's last workload, to show
+    /// whether the device's state changed during the run; `None` where there is none.
+    fn bandwidth_after(&mut self) -> Option<crate::results::PeakFigure> {
+        None
+    }
+
     /// Allocate buffers, upload `inputs` (as produced by [`crate::reference::inputs`]) and build
     /// whatever the kernel needs. Nothing here is timed.
     fn prepare<'a>(

@@ -183,6 +183,9 @@ pub(super) fn assemble(
             ));
         }
     }
+    notes.extend(state_notes(baseline.0, "baseline"));
+    notes.extend(state_notes(candidate.0, "candidate"));
+    notes.extend(variant_notes(baseline.0, candidate.0));
     Comparison {
         threshold_pct,
         confidence: CONFIDENCE,
@@ -195,6 +198,49 @@ pub(super) fn assemble(
         notes,
         replicates: None,
     }
+}
+
+/// Rows of one side timed while the GPU held its clocks down (`device_state`): a change in
+/// them may be the GPU's state rather than the code.
+fn state_notes(run: &RunResults, which: &str) -> Option<String> {
+    let flagged: Vec<(String, String)> = run
+        .results
+        .iter()
+        .filter_map(|r| {
+            let why = r.extra.device_state.as_ref()?.concern()?;
+            Some((format!("{} on {}", r.workload_label(), r.device), why))
+        })
+        .collect();
+    let (first, why) = flagged.first()?;
+    Some(format!(
+        "{} row(s) of the {which} were timed below the GPU's full clock (first: {first}, {why}); a change in them may be the GPU's state, not the code",
+        flagged.len()
+    ))
+}
+
+/// Workloads whose kernel differs between the sides (`kernel_variant`, e.g. cooperative
+/// matrices in one and the tiled fallback in the other): their change is the kernel choice.
+fn variant_notes(baseline: &RunResults, candidate: &RunResults) -> Vec<String> {
+    let theirs: BTreeMap<Key, &ResultRow> = keyed_rows(candidate)
+        .into_iter()
+        .map(|(k, _, r)| (k, r))
+        .collect();
+    keyed_rows(baseline)
+        .into_iter()
+        .filter_map(|(key, _, b)| {
+            let c = theirs.get(&key)?;
+            let (bv, cv) = (
+                b.extra.kernel_variant.as_ref()?,
+                c.extra.kernel_variant.as_ref()?,
+            );
+            (bv != cv).then(|| {
+                format!(
+                    "{} on {} ran different kernels: {bv} in the baseline, {cv} in the candidate",
+                    key.2, key.1
+                )
+            })
+        })
+        .collect()
 }
 
 pub(super) fn side(row: &ResultRow) -> SideSummary {

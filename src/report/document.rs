@@ -139,6 +139,10 @@ fn cell_spans(w: &merge::WorkloadRow, col: usize) -> Vec<Span> {
                 {
                     spans.extend([Span::Break, text(format!("kernel {v}"))]);
                 }
+                // Timed while the GPU held its clocks down: the figure is that state's.
+                if let Some(n) = row.extra.device_state.as_ref().and_then(|s| s.cell_note()) {
+                    spans.extend([Span::Break, text(format!("reduced clock: {n}"))]);
+                }
                 if row.extra.in_cache {
                     spans.extend([Span::Break, text("in cache: not a memory figure")]);
                 }

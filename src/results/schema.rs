@@ -99,6 +99,11 @@ pub struct DeviceRecord {
     /// `MxNxK ab->cr`; empty where it has none (or the file predates the field).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cooperative_matrix: Vec<String>,
+    /// GPUs: the copy kernel's bandwidth measured again after the device's last workload.
+    /// Beside `peaks.gbps.measured` (taken before the first) it shows whether the device's
+    /// state changed during the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_gbps_after: Option<PeakFigure>,
 }
 
 /// One peak figure and where it came from.
@@ -287,6 +292,10 @@ pub struct RowExtra {
     /// on cooperative matrices or the `gemm_f16_tiled` fallback); several `+`-joined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel_variant: Option<String>,
+    /// The device's clocks, power, temperature and clock-limiting reasons while the row was
+    /// timed (NVIDIA GPUs with `nvidia-smi`; see [`crate::telemetry`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_state: Option<crate::telemetry::DeviceState>,
 }
 
 fn one() -> u64 {

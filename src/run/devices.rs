@@ -200,6 +200,9 @@ pub fn devices(json: bool, out: &mut dyn Write) -> Result<()> {
                 g.cooperative_matrix.join(", ")
             )?;
         }
+        if let Some(src) = &g.state_source {
+            writeln!(out, "         clocks while timing: {src}")?;
+        }
         writeln!(
             out,
             "         max storage binding: {:.0} MiB, max buffer: {:.0} MiB",

@@ -142,6 +142,7 @@ mod tests {
         };
         DeviceRecord {
             cooperative_matrix: Vec::new(),
+            copy_gbps_after: None,
             id: "cpu".into(),
             kind: DeviceKind::Cpu,
             name: "test".into(),

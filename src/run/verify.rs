@@ -90,6 +90,7 @@ pub(super) fn measure_one(
         ));
     }
     let inputs = reference::inputs(w);
+    let state_source = backend.state_source();
     let mut prepared = match backend.prepare(w, &inputs) {
         Ok(p) => p,
         Err(e) => {
@@ -129,7 +130,10 @@ pub(super) fn measure_one(
         ));
         return Ok(row);
     }
-    let samples = match measure::until_stable(cfg, interrupted, |iters| prepared.time(iters)) {
+    let sampler = state_source.as_ref().and_then(|s| s.start());
+    let timed = measure::until_stable(cfg, interrupted, |iters| prepared.time(iters));
+    row.extra.device_state = sampler.and_then(|s| s.stop());
+    let samples = match timed {
         Ok(s) => s,
         Err(e) if e.is::<Interrupted>() => return Err(e),
         Err(e) => {

@@ -213,3 +213,61 @@ fn a_negative_threshold_is_rejected_with_exit_code_2() {
         &["--threshold"],
     );
 }
+
+#[test]
+fn a_change_of_kernel_or_a_reduced_gpu_clock_is_noted_beside_the_verdicts() {
+    let load = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
+    };
+    let (mut base, mut cand) = (load("baseline.json"), load("candidate_same.json"));
+    let gpu_row = |v: &mut serde_json::Value| -> serde_json::Value {
+        let rows = v["results"].as_array_mut().unwrap();
+        let row = rows
+            .iter_mut()
+            .find(|r| r["device"].as_str().unwrap().starts_with("gpu"))
+            .unwrap();
+        row.take()
+    };
+    let (mut b, mut c) = (gpu_row(&mut base), gpu_row(&mut cand));
+    b["kernel_variant"] = "gemm_f32_tile128".into();
+    c["kernel_variant"] = "gemm_f32_tiled".into();
+    c["device_state"] = serde_json::json!({
+        "source": "nvidia-smi -i 0 every 100 ms while the workload was timed",
+        "samples": 3,
+        "sm_clock_mhz": {"min": 1410.0, "p50": 1410.0, "max": 1980.0},
+        "max_sm_clock_mhz": 1980.0,
+        "mem_clock_mhz": {"min": 2619.0, "p50": 2619.0, "max": 2619.0},
+        "limit_reasons": ["hw_slowdown"]
+    });
+    let put = |v: &mut serde_json::Value, row: serde_json::Value| {
+        let rows = v["results"].as_array_mut().unwrap();
+        let slot = rows.iter_mut().find(|r| r.is_null()).unwrap();
+        *slot = row;
+    };
+    put(&mut base, b);
+    put(&mut cand, c);
+    let dir = tempfile::tempdir().unwrap();
+    let (bp, cp) = (dir.path().join("b.json"), dir.path().join("c.json"));
+    std::fs::write(&bp, base.to_string()).unwrap();
+    std::fs::write(&cp, cand.to_string()).unwrap();
+    let out = accelbench()
+        .args(["compare", bp.to_str().unwrap(), cp.to_str().unwrap()])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(
+            "ran different kernels: gemm_f32_tile128 in the baseline, gemm_f32_tiled in the candidate"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 row(s) of the candidate were timed below the GPU's full clock")
+            && text.contains("hw_slowdown"),
+        "{text}"
+    );
+    assert!(!text.contains("of the baseline were timed"), "{text}");
+}

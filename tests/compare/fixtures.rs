@@ -75,6 +75,7 @@ pub(super) fn fixture_run(gpu_id: &str, cpu_name: &str, rows: Vec<ResultRow>) ->
         devices: vec![
             DeviceRecord {
                 cooperative_matrix: Vec::new(),
+                copy_gbps_after: None,
                 id: "cpu".into(),
                 kind: DeviceKind::Cpu,
                 name: cpu_name.into(),
@@ -88,6 +89,7 @@ pub(super) fn fixture_run(gpu_id: &str, cpu_name: &str, rows: Vec<ResultRow>) ->
             },
             DeviceRecord {
                 cooperative_matrix: Vec::new(),
+                copy_gbps_after: None,
                 id: gpu_id.into(),
                 kind: DeviceKind::Gpu,
                 name: "Fixture GPU".into(),

@@ -141,6 +141,7 @@ fn triad(device: &str, p50_ns: f64) -> ResultRow {
 fn cpu_device(name: &str, peak_gflops: f64, peak_gbps: f64) -> DeviceRecord {
     DeviceRecord {
         cooperative_matrix: Vec::new(),
+        copy_gbps_after: None,
         id: "cpu".into(),
         kind: DeviceKind::Cpu,
         name: name.into(),
@@ -196,6 +197,7 @@ fn run(
 fn regenerate_fixtures() {
     let lavapipe = DeviceRecord {
         cooperative_matrix: Vec::new(),
+        copy_gbps_after: None,
         id: "gpu0".into(),
         kind: DeviceKind::Gpu,
         name: "llvmpipe (LLVM 19.1.7, 256 bits)".into(),
@@ -269,6 +271,7 @@ fn regenerate_fixtures() {
             cpu_device("Fixture CPU 16-core @ 3.5 GHz", 1792.0, 80.0),
             DeviceRecord {
                 cooperative_matrix: Vec::new(),
+                copy_gbps_after: None,
                 id: "gpu0".into(),
                 kind: DeviceKind::Gpu,
                 name: "Fixture GPU 9000".into(),
@@ -312,12 +315,14 @@ fn regenerate_fixtures() {
         vec![
             DeviceRecord {
                 cooperative_matrix: Vec::new(),
+                copy_gbps_after: None,
                 name: "<script>alert(1)</script>".into(),
                 driver: "=HYPERLINK(\"http://example.invalid\")".into(),
                 ..cpu_device("x", 100.0, 10.0)
             },
             DeviceRecord {
                 cooperative_matrix: Vec::new(),
+                copy_gbps_after: None,
                 id: "gpu0".into(),
                 kind: DeviceKind::Gpu,
                 name: "a|b,\"c\"".into(),

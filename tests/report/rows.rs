@@ -185,3 +185,47 @@ fn gemm_cells_name_their_kernel_and_in_cache_cells_say_so() {
         "only GEMM cells name the kernel: {rmsnorm}"
     );
 }
+
+#[test]
+fn cells_timed_at_a_reduced_clock_say_so() {
+    // The H200 run with one row given a device state as `run` records it from nvidia-smi.
+    let mut file: Value = serde_json::from_str(
+        &std::fs::read_to_string("results/h200-vulkan-standard-2026-12-01.json").unwrap(),
+    )
+    .unwrap();
+    let rows = file["results"].as_array_mut().unwrap();
+    let rms = rows
+        .iter_mut()
+        .find(|r| r["kernel"] == "rmsnorm" && r["shape"]["rows"] == 1 && r["device"] == "gpu0")
+        .unwrap();
+    rms["device_state"] = serde_json::json!({
+        "source": "nvidia-smi -i 0 every 100 ms while the workload was timed",
+        "samples": 4,
+        "sm_clock_mhz": {"min": 990.0, "p50": 990.0, "max": 1980.0},
+        "max_sm_clock_mhz": 1980.0,
+        "mem_clock_mhz": {"min": 3201.0, "p50": 3201.0, "max": 3201.0},
+        "limit_reasons": ["sw_power_cap"]
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h200.json");
+    std::fs::write(&path, serde_json::to_string(&file).unwrap()).unwrap();
+    let md = crate::common::stdout_of(accelbench().args([
+        "report",
+        path.to_str().unwrap(),
+        "--format",
+        "md",
+    ]));
+    let line = |prefix: &str| {
+        md.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap()
+            .to_string()
+    };
+    let rms = line("| rmsnorm cols=4096 rows=1 f32 |");
+    assert!(
+        rms.contains("reduced clock: clock 990/1980 MHz, sw_power_cap"),
+        "{rms}"
+    );
+    let other = line("| rmsnorm cols=4096 rows=512 f32 |");
+    assert!(!other.contains("reduced clock"), "{other}");
+}

@@ -175,6 +175,7 @@ impl Backend for CpuBackend {
         let peaks = self.peaks();
         DeviceRecord {
             cooperative_matrix: Vec::new(),
+            copy_gbps_after: None,
             id: "cpu".into(),
             kind: DeviceKind::Cpu,
             name: self.cpu_model.clone(),

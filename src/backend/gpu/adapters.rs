@@ -28,6 +28,10 @@ pub struct AdapterInfo {
     /// EXPERIMENTAL_COOPERATIVE_MATRIX.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cooperative_matrix: Vec<String>,
+    /// Where `run` reads this GPU's clocks while it times a row (`nvidia-smi -i N` on NVIDIA
+    /// GPUs), in words; `None` where there is no such source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_source: Option<String>,
 }
 
 /// One cooperative-matrix configuration in words: `MxNxK ab->cr`, `sat` when saturating.
@@ -137,6 +141,12 @@ pub(super) fn adapter_info(index: usize, adapter: &wgpu::Adapter) -> AdapterInfo
         } else {
             Vec::new()
         },
+        state_source: crate::telemetry::Source::find(
+            info.vendor,
+            info.device,
+            &info.device_pci_bus_id,
+        )
+        .map(|s| s.describe()),
     }
 }
 

@@ -54,6 +54,12 @@ impl GpuBackend {
             format!("GPU adapter {index} does not exist; wgpu found {count} adapter(s)")
         })?;
         let info = adapter_info(index, &adapter);
+        let pci = adapter.get_info();
+        let state_source = info
+            .state_source
+            .is_some()
+            .then(|| crate::telemetry::Source::find(pci.vendor, pci.device, &pci.device_pci_bus_id))
+            .flatten();
         let mut wanted =
             wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SHADER_F16 | wgpu::Features::SUBGROUP;
         if std::env::var("ACCELBENCH_NO_COOP").as_deref() != Ok("1") {
@@ -107,6 +113,8 @@ impl GpuBackend {
             attention_gqa: std::env::var("ACCELBENCH_ATTENTION").as_deref() == Ok("gqa"),
             coop_variant: None,
             coop_emulation: false,
+            state_source,
+            decode_fused: std::env::var("ACCELBENCH_DECODE").as_deref() == Ok("fused"),
         })
     }
 
@@ -153,6 +161,15 @@ impl GpuBackend {
         self.set_coop_variant(variant)?;
         self.coop_emulation = variant.is_some();
         Ok(())
+    }
+
+    /// Run the decode layer (decode_step, and every layer of decode_token) as 7 dispatches:
+    /// gemv_norm_* (RMSNorm + QKV GEMV), kv_append, the two attention passes, GEMV(O) +
+    /// residual, gemv_gate_up_silu_* (RMSNorm + gate and up GEMVs + SiLU) and GEMV(down) +
+    /// residual; decode_token's final norm and LM head become one gemv_norm_* too. The default
+    /// is `ACCELBENCH_DECODE=fused`, else the 11-dispatch layer.
+    pub fn set_decode_fused(&mut self, on: bool) {
+        self.decode_fused = on;
     }
 
     /// Time with GPU timestamp queries where the adapter has TIMESTAMP_QUERY (the default), or

@@ -52,7 +52,9 @@ pub(super) fn matrix_bytes(data: &[f32], rows: u64, cols: u64, dtype: Dtype) -> 
     match dtype {
         Dtype::F32 => bytemuck::cast_slice::<f32, u8>(&padded).to_vec(),
         Dtype::F16 => {
-            let h: Vec<half::f16> = padded.iter().map(|&x| half::f16::from_f32(x)).collect();
+            // A layer of an 8B model is 2e8 values: every core converts a part.
+            let h: Vec<half::f16> =
+                crate::par::fill(padded.len(), |i| half::f16::from_f32(padded[i]));
             bytemuck::cast_slice::<half::f16, u8>(&h).to_vec()
         }
     }

@@ -85,6 +85,14 @@ pub const KERNELS: &[KernelSource] = &[
     kernel!("gemv_f32_shared", false, false),
     kernel!("gemv_f16_subgroup", true, true),
     kernel!("gemv_f16_shared", true, false),
+    kernel!("gemv_norm_f32_subgroup", false, true),
+    kernel!("gemv_norm_f32_shared", false, false),
+    kernel!("gemv_norm_f16_subgroup", true, true),
+    kernel!("gemv_norm_f16_shared", true, false),
+    kernel!("gemv_gate_up_silu_f32_subgroup", false, true),
+    kernel!("gemv_gate_up_silu_f32_shared", false, false),
+    kernel!("gemv_gate_up_silu_f16_subgroup", true, true),
+    kernel!("gemv_gate_up_silu_f16_shared", true, false),
     kernel!("softmax_f32", false, false),
     kernel!("rmsnorm_f32", false, false),
     kernel!("attention_decode_split", false, false),
@@ -135,6 +143,12 @@ pub struct GpuBackend {
     /// Test only ([`GpuBackend::set_coop_emulation`]): that kernel runs with its
     /// cooperative-matrix operations emulated in plain WGSL, on any adapter.
     coop_emulation: bool,
+    /// `nvidia-smi` and this GPU's index there, when both are found (see `crate::telemetry`).
+    state_source: Option<crate::telemetry::Source>,
+    /// The decode layer as 7 dispatches, RMSNorm fused into the QKV GEMV and into a fused
+    /// gate/up/SiLU GEMV (`ACCELBENCH_DECODE=fused`; not yet measured on a GPU, so not the
+    /// default).
+    decode_fused: bool,
 }
 
 /// L2 assumed for an adapter that is not in the datasheet table: larger than most GPUs', so
@@ -233,7 +247,46 @@ impl GpuBackend {
     }
 }
 
+impl GpuBackend {
+    /// Buffers, bind groups and dispatches of `w` (what `prepare` times).
+    fn plan(&self, w: &Workload, inputs: &Inputs) -> Result<plan::Plan> {
+        let plan = match &w.kernel {
+            Kernel::Gemm { m, n, k } => self.plan_gemm(*m, *n, *k, w.dtype, inputs)?,
+            Kernel::Gemv { n, k } => self.plan_gemv(*n, *k, w.dtype, inputs)?,
+            Kernel::Softmax { rows, cols } => self.plan_softmax(*rows, *cols, w.dtype, inputs)?,
+            Kernel::RmsNorm { rows, cols } => self.plan_rmsnorm(*rows, *cols, w.dtype, inputs)?,
+            Kernel::DecodeAttention(a) => self.plan_attention(a, w.dtype, inputs)?,
+            Kernel::StreamTriad { n } => self.plan_triad(*n, inputs)?,
+            Kernel::DecodeStep { model, context } => {
+                self.plan_decode_step(model, *context, w.dtype, inputs)?
+            }
+            Kernel::DecodeToken { .. } => self.plan_decode_token(w, inputs)?,
+        };
+        self.check(&format!("preparing {}", w.label()))?;
+        Ok(plan)
+    }
+
+    /// Dispatches one timed invocation of `w` records (for decode_step: one layer's), from the
+    /// plan `prepare` builds; `kernel_variant` names each kernel once, this counts them all.
+    pub fn dispatch_count(&self, w: &Workload, inputs: &Inputs) -> Result<usize> {
+        if let Some(why) = self.unsupported(w) {
+            bail!("{why}");
+        }
+        Ok(self.plan(w, inputs)?.dispatches.len())
+    }
+}
+
 impl Backend for GpuBackend {
+    fn state_source(&self) -> Option<crate::telemetry::Source> {
+        self.state_source.clone()
+    }
+
+    fn bandwidth_after(&mut self) -> Option<PeakFigure> {
+        self.measure_copy_gbps()
+            .ok()
+            .map(|(value, how)| PeakFigure { value, source: how })
+    }
+
     fn record(&self) -> DeviceRecord {
         let peaks = self.peaks();
         let mut source = crate::results::describe_peaks(&peaks);
@@ -252,6 +305,7 @@ impl Backend for GpuBackend {
             peak_source: source,
             peaks: Some(peaks),
             cooperative_matrix: self.info.cooperative_matrix.clone(),
+            copy_gbps_after: None,
         }
     }
 
@@ -361,19 +415,7 @@ impl Backend for GpuBackend {
         if let Some(why) = self.unsupported(w) {
             bail!("{why}");
         }
-        let plan = match &w.kernel {
-            Kernel::Gemm { m, n, k } => self.plan_gemm(*m, *n, *k, w.dtype, inputs)?,
-            Kernel::Gemv { n, k } => self.plan_gemv(*n, *k, w.dtype, inputs)?,
-            Kernel::Softmax { rows, cols } => self.plan_softmax(*rows, *cols, w.dtype, inputs)?,
-            Kernel::RmsNorm { rows, cols } => self.plan_rmsnorm(*rows, *cols, w.dtype, inputs)?,
-            Kernel::DecodeAttention(a) => self.plan_attention(a, w.dtype, inputs)?,
-            Kernel::StreamTriad { n } => self.plan_triad(*n, inputs)?,
-            Kernel::DecodeStep { model, context } => {
-                self.plan_decode_step(model, *context, w.dtype, inputs)?
-            }
-            Kernel::DecodeToken { .. } => self.plan_decode_token(w, inputs)?,
-        };
-        self.check(&format!("preparing {}", w.label()))?;
+        let plan = self.plan(w, inputs)?;
         let note = match (&w.kernel, w.dtype) {
             (Kernel::Gemm { m, n, k }, Dtype::F16) => self.gemm_f16_note(*m, *n, *k),
             _ => None,

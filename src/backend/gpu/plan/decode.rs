@@ -2,6 +2,10 @@
 //! dispatches, and the whole model (`decode_token`): every layer with its own buffers, the
 //! final norm, the LM head GEMV and an argmax. In f16 every buffer is f16 (weights, norm
 //! gains, KV caches, activations and the residual stream); the kernels accumulate in f32.
+//! With `decode_fused` (`ACCELBENCH_DECODE=fused`) a layer is 7 dispatches instead of 11: each
+//! RMSNorm is computed inside the kernel that reads its output (gemv_norm_*: RMSNorm + QKV GEMV;
+//! gemv_gate_up_silu_*: RMSNorm + gate and up GEMVs + SiLU), and decode_token's final norm and
+//! LM head are one gemv_norm_* dispatch.
 
 use anyhow::Result;
 
@@ -119,8 +123,10 @@ impl GpuBackend {
         s
     }
 
-    /// One layer for one token, `out = layer(x)`: 11 dispatches; `f` is how the layer's
-    /// buffers, `x`, `out` and the scratch activations are stored.
+    /// One layer for one token, `out = layer(x)`: 11 dispatches, or 7 with `decode_fused`
+    /// (each RMSNorm computed inside the GEMV that reads its output, the gate and up GEMVs and
+    /// the SiLU in one kernel); `f` is how the layer's buffers, `x`, `out` and the scratch
+    /// activations are stored.
     #[allow(clippy::too_many_arguments)]
     fn layer_dispatches(
         &self,
@@ -140,8 +146,12 @@ impl GpuBackend {
         let gemv = self.gemv_kernel(f);
         let rmsnorm = by_dtype(f, "rmsnorm_f32", "rmsnorm_f16");
         let mut ds = Vec::new();
-        ds.push(self.rows_dispatch(rmsnorm, &[x, &l.attn_norm, &s.xn], 1, &norm, keep)?);
-        ds.push(self.gemv_named(gemv, l.w(0), &s.xn, None, &s.qkv, qkv_w, h, keep)?);
+        if self.decode_fused {
+            ds.push(self.gemv_norm_dispatch(f, l.w(0), x, &l.attn_norm, &s.qkv, qkv_w, h, keep)?);
+        } else {
+            ds.push(self.rows_dispatch(rmsnorm, &[x, &l.attn_norm, &s.xn], 1, &norm, keep)?);
+            ds.push(self.gemv_named(gemv, l.w(0), &s.xn, None, &s.qkv, qkv_w, h, keep)?);
+        }
         let kv_params = self.uniform(&[
             u32_of(model.q_heads, "q_heads")?,
             u32_of(model.kv_heads, "kv_heads")?,
@@ -168,17 +178,23 @@ impl GpuBackend {
             keep,
         )?);
         ds.push(self.gemv_named(gemv, l.w(1), &s.attn, Some(x), &s.h1, h, attn_w, keep)?);
-        ds.push(self.rows_dispatch(rmsnorm, &[&s.h1, &l.mlp_norm, &s.hn], 1, &norm, keep)?);
-        ds.push(self.gemv_named(gemv, l.w(2), &s.hn, None, &s.gate, ffn, h, keep)?);
-        ds.push(self.gemv_named(gemv, l.w(3), &s.hn, None, &s.up, ffn, h, keep)?);
-        let silu = [u32_of(ffn, "ffn")?];
-        ds.push(self.rows_dispatch(
-            by_dtype(f, "silu_mul", "silu_mul_f16"),
-            &[&s.gate, &s.up, &s.act],
-            ffn.div_ceil(256),
-            &silu,
-            keep,
-        )?);
+        if self.decode_fused {
+            let (gate, up) = (l.w(2), l.w(3));
+            let (hn, act) = (&l.mlp_norm, &s.act);
+            ds.push(self.gate_up_silu_dispatch(f, gate, up, &s.h1, hn, act, ffn, h, keep)?);
+        } else {
+            ds.push(self.rows_dispatch(rmsnorm, &[&s.h1, &l.mlp_norm, &s.hn], 1, &norm, keep)?);
+            ds.push(self.gemv_named(gemv, l.w(2), &s.hn, None, &s.gate, ffn, h, keep)?);
+            ds.push(self.gemv_named(gemv, l.w(3), &s.hn, None, &s.up, ffn, h, keep)?);
+            let silu = [u32_of(ffn, "ffn")?];
+            ds.push(self.rows_dispatch(
+                by_dtype(f, "silu_mul", "silu_mul_f16"),
+                &[&s.gate, &s.up, &s.act],
+                ffn.div_ceil(256),
+                &silu,
+                keep,
+            )?);
+        }
         ds.push(self.gemv_named(gemv, l.w(4), &s.act, Some(&s.h1), out, h, ffn, keep)?);
         Ok(ds)
     }
@@ -266,24 +282,29 @@ impl GpuBackend {
             );
             input = out;
         }
-        let norm = Self::rmsnorm_params(1, h)?;
-        ds.push(self.rows_dispatch(
-            by_dtype(f, "rmsnorm_f32", "rmsnorm_f16"),
-            &[input, &final_norm, &xn],
-            1,
-            &norm,
-            &mut keep,
-        )?);
-        ds.push(self.gemv_named(
-            self.gemv_kernel(f),
-            &lm_head,
-            &xn,
-            None,
-            &logits,
-            vocab,
-            h,
-            &mut keep,
-        )?);
+        if self.decode_fused {
+            let (g, k) = (&final_norm, &mut keep);
+            ds.push(self.gemv_norm_dispatch(f, &lm_head, input, g, &logits, vocab, h, k)?);
+        } else {
+            let norm = Self::rmsnorm_params(1, h)?;
+            ds.push(self.rows_dispatch(
+                by_dtype(f, "rmsnorm_f32", "rmsnorm_f16"),
+                &[input, &final_norm, &xn],
+                1,
+                &norm,
+                &mut keep,
+            )?);
+            ds.push(self.gemv_named(
+                self.gemv_kernel(f),
+                &lm_head,
+                &xn,
+                None,
+                &logits,
+                vocab,
+                h,
+                &mut keep,
+            )?);
+        }
         let n = [u32_of(vocab, "vocab")?];
         let p = self.uniform(&n);
         let output = match f {
