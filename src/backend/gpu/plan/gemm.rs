@@ -237,6 +237,17 @@ impl GpuBackend {
         }
         let v = self.coop_gemm();
         let mut notes = Vec::new();
+        if let Ok(name) = std::env::var("ACCELBENCH_GEMM_F16")
+            && self.coop_variant.is_none()
+            && coop_variant(&name).is_none()
+        {
+            let known: Vec<&str> = COOP_GEMMS.iter().map(|g| g.name).collect();
+            notes.push(format!(
+                "ACCELBENCH_GEMM_F16='{name}' names no kernel (known: tiled, {}), so the default {} ran",
+                known.join(", "),
+                v.name
+            ));
+        }
         if self.coop_emulation {
             notes.push(
                 "cooperative-matrix operations emulated in plain WGSL (a test of the kernel's indexing, not of its speed)"
