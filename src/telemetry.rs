@@ -299,17 +299,42 @@ fn program() -> Option<String> {
     }
 }
 
+/// Longest wait for one `nvidia-smi` query: a GPU in a bad state can leave it hanging, and
+/// a run must not hang with it.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Run `program args` and return its stdout, or `None` when it cannot start, fails, or has
+/// not finished within [`QUERY_TIMEOUT`] (it is killed then).
 fn query(program: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(program)
+    let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .output()
+        .spawn()
         .ok()?;
-    if !out.status.success() {
+    let start = std::time::Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if start.elapsed() < QUERY_TIMEOUT => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    };
+    if !status.success() {
         return None;
     }
-    String::from_utf8(out.stdout).ok()
+    // The query's few lines fit in the pipe's buffer, so the child could exit before they
+    // were read.
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
+    Some(out)
 }
 
 impl Source {
@@ -500,6 +525,17 @@ pub fn summarise(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_query_that_hangs_is_given_up_and_one_that_fails_is_none() {
+        let t = std::time::Instant::now();
+        assert_eq!(query("sleep", &["30"]), None);
+        assert!(t.elapsed() < QUERY_TIMEOUT + Duration::from_secs(2));
+        assert_eq!(query("false", &[]), None);
+        assert_eq!(query("echo", &["a, b"]).as_deref(), Some("a, b\n"));
+        assert_eq!(query("/no/such/program", &[]), None);
+    }
 
     #[test]
     fn bus_ids_of_both_spellings_parse_to_the_same_numbers() {
