@@ -62,6 +62,11 @@ const HEADER: &[&str] = &[
     "max_abs_err",
     "tolerance",
     "error",
+    "kernel_variant",
+    "in_cache",
+    "sm_clock_mhz",
+    "mem_clock_mhz",
+    "reduced_clock",
 ];
 
 /// Every result as CSV. Rows without a trustworthy timing have status `FAILED` and empty
@@ -141,6 +146,14 @@ impl Exporter for CsvExporter {
                 } else {
                     failure_reason(row)
                 });
+                // Which kernel made the number, whether it is a cache figure, and the GPU's
+                // median clocks while it was timed (NVIDIA, from device_state).
+                let state = row.extra.device_state.as_ref();
+                f.push(row.extra.kernel_variant.clone().unwrap_or_default());
+                f.push(row.extra.in_cache.to_string());
+                f.push(opt(state.map(|s| s.sm_clock_mhz.p50)));
+                f.push(opt(state.map(|s| s.mem_clock_mhz.p50)));
+                f.push(state.and_then(|s| s.cell_note()).unwrap_or_default());
                 debug_assert_eq!(f.len(), HEADER.len());
                 rows.push(f);
             }

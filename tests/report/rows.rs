@@ -228,4 +228,32 @@ fn cells_timed_at_a_reduced_clock_say_so() {
     );
     let other = line("| rmsnorm cols=4096 rows=512 f32 |");
     assert!(!other.contains("reduced clock"), "{other}");
+
+    // CSV: the clocks and the note in their own columns, beside the kernel that ran.
+    let csv = crate::common::stdout_of(accelbench().args([
+        "report",
+        path.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]));
+    let records = parse_csv(&csv);
+    let col = |name: &str| records[0].iter().position(|h| h == name).unwrap();
+    let find = |workload: &str| {
+        records
+            .iter()
+            .find(|r| r[col("workload")] == workload && r[col("device_id")] == "gpu0")
+            .unwrap_or_else(|| panic!("no {workload} row"))
+    };
+    let rms = find("rmsnorm cols=4096 rows=1 f32");
+    assert_eq!(rms[col("sm_clock_mhz")], "990");
+    assert_eq!(rms[col("mem_clock_mhz")], "3201");
+    assert_eq!(
+        rms[col("reduced_clock")],
+        "clock 990/1980 MHz, sw_power_cap"
+    );
+    assert_eq!(rms[col("kernel_variant")], "rmsnorm_f32");
+    assert_eq!(rms[col("in_cache")], "true");
+    let other = find("rmsnorm cols=4096 rows=512 f32");
+    assert_eq!(other[col("sm_clock_mhz")], "");
+    assert_eq!(other[col("reduced_clock")], "");
 }
