@@ -140,7 +140,7 @@ print(" ", r["kernel"], r["shape"].get("model"), r["dtype"], "p50 us", us(r["ns"
     spread)
       for i in 1 2 3; do
         timeout 60 $RUN --kernel decode_step --model llama-3.1-8b --dtype f16 --json --out "/tmp/spread$i.json" >/dev/null
-        python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("process", sys.argv[2], r["kernel"], r["dtype"], "p50 us", round(r["ns"]["p50"]/1e3,1), "ci95 us", [round(x/1e3,1) for x in r["ci95_ns"]], r.get("error"))' "/tmp/spread$i.json" $i
+        python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; s=r.get("device_state") or {}; print("process", sys.argv[2], r["kernel"], r["dtype"], "p50 us", round(r["ns"]["p50"]/1e3,1), "ci95 us", [round(x/1e3,1) for x in r["ci95_ns"]], "SM MHz", (s.get("sm_clock_mhz") or {}).get("p50"), "mem MHz", (s.get("mem_clock_mhz") or {}).get("p50"), s.get("pstates"), s.get("limit_reasons"), r.get("error"))' "/tmp/spread$i.json" $i
       done ;;
     *) echo "unknown stage $stage" ;;
   esac
