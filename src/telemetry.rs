@@ -88,65 +88,71 @@ impl Spread {
 }
 
 impl DeviceState {
+    /// What held this row below the device's full speed: the median SM clock and the median
+    /// memory clock where below [`LOW_CLOCK_FRACTION`] of their maxima (with the maxima), and
+    /// the power, thermal or hardware limits reported while it ran.
+    fn findings(&self) -> Findings<'_> {
+        let low = |s: &Spread, max: Option<f64>| {
+            max.filter(|m| s.p50 < LOW_CLOCK_FRACTION * m)
+                .map(|m| (s.p50, m))
+        };
+        Findings {
+            sm: low(&self.sm_clock_mhz, self.max_sm_clock_mhz),
+            mem: low(&self.mem_clock_mhz, self.max_mem_clock_mhz),
+            limits: self
+                .limit_reasons
+                .iter()
+                .map(String::as_str)
+                .filter(|r| LIMITING.contains(r))
+                .collect(),
+        }
+    }
+
     /// Why this row may not show the device at its full speed, in words, or `None`: a
-    /// median SM clock below [`LOW_CLOCK_FRACTION`] of the maximum, or a power, thermal or
-    /// hardware limit reported while it ran.
+    /// median SM or memory clock below [`LOW_CLOCK_FRACTION`] of the maximum, or a power,
+    /// thermal or hardware limit reported while it ran.
     pub fn concern(&self) -> Option<String> {
+        let f = self.findings();
         let mut parts = Vec::new();
-        if let Some(max) = self.max_sm_clock_mhz
-            && self.sm_clock_mhz.p50 < LOW_CLOCK_FRACTION * max
-        {
+        if let Some((clock, max)) = f.sm {
             parts.push(format!(
-                "SM clock {:.0} MHz (median of {} samples; maximum {max:.0})",
-                self.sm_clock_mhz.p50, self.samples
+                "SM clock {clock:.0} MHz (median of {} samples; maximum {max:.0})",
+                self.samples
             ));
         }
-        if let Some(max) = self.max_mem_clock_mhz
-            && self.mem_clock_mhz.p50 < LOW_CLOCK_FRACTION * max
-        {
+        if let Some((clock, max)) = f.mem {
             parts.push(format!(
-                "memory clock {:.0} MHz (maximum {max:.0}; performance state {})",
-                self.mem_clock_mhz.p50,
+                "memory clock {clock:.0} MHz (maximum {max:.0}; performance state {})",
                 self.pstates.join("/")
             ));
         }
-        let limits: Vec<&str> = self
-            .limit_reasons
-            .iter()
-            .map(String::as_str)
-            .filter(|r| LIMITING.contains(r))
-            .collect();
-        if !limits.is_empty() {
-            parts.push(format!("clocks limited by {}", limits.join(", ")));
+        if !f.limits.is_empty() {
+            parts.push(format!("clocks limited by {}", f.limits.join(", ")));
         }
         (!parts.is_empty()).then(|| parts.join("; "))
     }
+
+    /// [`DeviceState::concern`] in a few words for a table cell: `clock 990/1980 MHz`,
+    /// `memory 1600/3201 MHz`, the limiting reasons, or several of them.
+    pub fn cell_note(&self) -> Option<String> {
+        let f = self.findings();
+        let mut parts = Vec::new();
+        if let Some((clock, max)) = f.sm {
+            parts.push(format!("clock {clock:.0}/{max:.0} MHz"));
+        }
+        if let Some((clock, max)) = f.mem {
+            parts.push(format!("memory {clock:.0}/{max:.0} MHz"));
+        }
+        parts.extend(f.limits.iter().map(|r| r.to_string()));
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
 }
 
-impl DeviceState {
-    /// [`DeviceState::concern`] in a few words for a table cell: `clock 990/1980 MHz`,
-    /// the limiting reasons, or both.
-    pub fn cell_note(&self) -> Option<String> {
-        self.concern()?;
-        let mut parts = Vec::new();
-        if let Some(max) = self.max_sm_clock_mhz
-            && self.sm_clock_mhz.p50 < LOW_CLOCK_FRACTION * max
-        {
-            parts.push(format!("clock {:.0}/{max:.0} MHz", self.sm_clock_mhz.p50));
-        }
-        if let Some(max) = self.max_mem_clock_mhz
-            && self.mem_clock_mhz.p50 < LOW_CLOCK_FRACTION * max
-        {
-            parts.push(format!("memory {:.0}/{max:.0} MHz", self.mem_clock_mhz.p50));
-        }
-        parts.extend(
-            self.limit_reasons
-                .iter()
-                .filter(|r| LIMITING.contains(&r.as_str()))
-                .cloned(),
-        );
-        Some(parts.join(", "))
-    }
+/// What [`DeviceState::findings`] found: (median, maximum) of a low clock, and the limits.
+struct Findings<'a> {
+    sm: Option<(f64, f64)>,
+    mem: Option<(f64, f64)>,
+    limits: Vec<&'a str>,
 }
 
 /// NVML's "GPU idle" clocks-event reason.

@@ -94,8 +94,14 @@ pub(super) fn device_type_name(t: wgpu::DeviceType) -> &'static str {
     }
 }
 
-pub(super) fn adapter_info(index: usize, adapter: &wgpu::Adapter) -> AdapterInfo {
+/// What `devices` shows about `adapter`, and where its clocks can be read (`nvidia-smi`), found
+/// once for both.
+pub(super) fn adapter_info(
+    index: usize,
+    adapter: &wgpu::Adapter,
+) -> (AdapterInfo, Option<crate::telemetry::Source>) {
     let info = adapter.get_info();
+    let source = crate::telemetry::Source::find(info.vendor, info.device, &info.device_pci_bus_id);
     let features = adapter.features();
     let limits = adapter.limits();
     let mut names = Vec::new();
@@ -118,7 +124,7 @@ pub(super) fn adapter_info(index: usize, adapter: &wgpu::Adapter) -> AdapterInfo
         (true, false) => info.driver_info.clone(),
         (true, true) => "unknown".to_string(),
     };
-    AdapterInfo {
+    let out = AdapterInfo {
         index,
         name: info.name.clone(),
         backend: info.backend.to_str().to_string(),
@@ -141,13 +147,9 @@ pub(super) fn adapter_info(index: usize, adapter: &wgpu::Adapter) -> AdapterInfo
         } else {
             Vec::new()
         },
-        state_source: crate::telemetry::Source::find(
-            info.vendor,
-            info.device,
-            &info.device_pci_bus_id,
-        )
-        .map(|s| s.describe()),
-    }
+        state_source: source.as_ref().map(|s| s.describe()),
+    };
+    (out, source)
 }
 
 /// Every adapter wgpu finds, in a stable order. Never fails: no GPU means an empty list.
@@ -158,7 +160,7 @@ pub fn enumerate() -> Vec<AdapterInfo> {
         sorted_adapters(&instance)
             .iter()
             .enumerate()
-            .map(|(i, a)| adapter_info(i, a))
+            .map(|(i, a)| adapter_info(i, a).0)
             .collect()
     })
     .unwrap_or_default()

@@ -53,13 +53,7 @@ impl GpuBackend {
         let adapter = adapters.into_iter().nth(index).with_context(|| {
             format!("GPU adapter {index} does not exist; wgpu found {count} adapter(s)")
         })?;
-        let info = adapter_info(index, &adapter);
-        let pci = adapter.get_info();
-        let state_source = info
-            .state_source
-            .is_some()
-            .then(|| crate::telemetry::Source::find(pci.vendor, pci.device, &pci.device_pci_bus_id))
-            .flatten();
+        let (info, state_source) = adapter_info(index, &adapter);
         let mut wanted =
             wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SHADER_F16 | wgpu::Features::SUBGROUP;
         if std::env::var("ACCELBENCH_NO_COOP").as_deref() != Ok("1") {

@@ -82,10 +82,24 @@ pub fn coop_variant(name: &str) -> Option<&'static CoopGemm> {
 /// Which cooperative-matrix GEMM runs: the one `ACCELBENCH_GEMM_F16` names, else
 /// [`COOP_K64`].
 fn coop_kernel() -> &'static CoopGemm {
-    std::env::var("ACCELBENCH_GEMM_F16")
-        .ok()
-        .and_then(|n| coop_variant(&n))
-        .unwrap_or(&COOP_GEMMS[0])
+    env_choice().ok().flatten().unwrap_or(&COOP_GEMMS[0])
+}
+
+/// What `ACCELBENCH_GEMM_F16` asks for: a cooperative-matrix variant, nothing (unset, or
+/// `tiled`, which [`coop_fallback`] handles), or, as `Err`, why its value names no kernel.
+fn env_choice() -> Result<Option<&'static CoopGemm>, String> {
+    match std::env::var("ACCELBENCH_GEMM_F16") {
+        Err(_) => Ok(None),
+        Ok(name) if name == "tiled" => Ok(None),
+        Ok(name) => coop_variant(&name).map(Some).ok_or_else(|| {
+            let known: Vec<&str> = COOP_GEMMS.iter().map(|g| g.name).collect();
+            format!(
+                "ACCELBENCH_GEMM_F16='{name}' names no kernel (known: tiled, {}), so the default {} ran",
+                known.join(", "),
+                COOP_GEMMS[0].name
+            )
+        }),
+    }
 }
 
 /// How a split-K GEMM divides K: `splits` slices of `tiles_per_split` K tiles each (the last
@@ -237,16 +251,10 @@ impl GpuBackend {
         }
         let v = self.coop_gemm();
         let mut notes = Vec::new();
-        if let Ok(name) = std::env::var("ACCELBENCH_GEMM_F16")
-            && self.coop_variant.is_none()
-            && coop_variant(&name).is_none()
+        if self.coop_variant.is_none()
+            && let Err(why) = env_choice()
         {
-            let known: Vec<&str> = COOP_GEMMS.iter().map(|g| g.name).collect();
-            notes.push(format!(
-                "ACCELBENCH_GEMM_F16='{name}' names no kernel (known: tiled, {}), so the default {} ran",
-                known.join(", "),
-                v.name
-            ));
+            notes.push(why);
         }
         if self.coop_emulation {
             notes.push(
