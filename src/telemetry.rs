@@ -537,7 +537,8 @@ mod tests {
     fn a_query_that_hangs_is_given_up_and_one_that_fails_is_none() {
         let t = std::time::Instant::now();
         assert_eq!(query("sleep", &["30"]), None);
-        assert!(t.elapsed() < QUERY_TIMEOUT + Duration::from_secs(2));
+        // Not a timing figure: only that the 30 s child was not waited for.
+        assert!(t.elapsed() < Duration::from_secs(20));
         assert_eq!(query("false", &[]), None);
         assert_eq!(query("echo", &["a, b"]).as_deref(), Some("a, b\n"));
         assert_eq!(query("/no/such/program", &[]), None);
