@@ -10,6 +10,9 @@
 #   diagnose  the per-process slowdown of notes/gpu.md: small kernels and f16 GEMMs with and
 #             without the cooperative-matrix feature, three processes each, clocks alongside
 #             (every row records nvidia-smi's clocks while it was timed: `states FILE` prints them)
+#   checks    kernels compiled without wgpu's shader runtime checks and workgroup zero-fill
+#             (ACCELBENCH_SHADER_CHECKS=off; opt-in until measured) against the default, ABAB,
+#             a process each: f16 GEMMs, the quick suite's small kernels, the 1B whole-model decode
 #   attn      the grouped f16 attention kernel against the default (opt-in until measured)
 #   fused     the fused decode layer (7 dispatches, ACCELBENCH_DECODE=fused; opt-in until
 #             measured) against the default 11: decode_step f16 and f32, decode_token f16, for
@@ -90,13 +93,26 @@ for stage in $STAGES; do
       for i in 1 2 3; do
         for coop in 1 0; do
           echo "--- process $i, ACCELBENCH_NO_COOP=$((1 - coop))"
-          ACCELBENCH_NO_COOP=$((1 - coop)) timeout 60 $RUN --suite quick --kernel rmsnorm --kernel gemv --kernel decode_attention --out /tmp/d.json --force 2>&1 | grep -E "^gpu0|error|warning"
+          ACCELBENCH_NO_COOP=$((1 - coop)) timeout 60 $RUN --suite quick --kernel rmsnorm --kernel gemv --kernel decode_attention --out /tmp/d.json --force 2>&1 | grep -E "^gpu0|error|warning|dependent dispatch"
           states /tmp/d.json
           ACCELBENCH_NO_COOP=$((1 - coop)) timeout 60 $RUN --suite standard --kernel gemm --dtype f16 --out /tmp/e.json --force 2>&1 | grep -E "^gpu0|error|warning"
           states /tmp/e.json
         done
       done
       pkill nvidia-smi || true ;;
+    checks)
+      # wgpu's shader runtime checks (index clamps, loop counters, division guards) and
+      # workgroup zero-fill, on (default) and off, alternating processes; `run` also prints the
+      # dependent-dispatch probe, and decode rows say what their dispatches alone cost.
+      for i in 1 2; do
+        for c in on off; do
+          echo "--- $i ACCELBENCH_SHADER_CHECKS=$c"
+          ACCELBENCH_SHADER_CHECKS=$c timeout 60 $RUN --suite standard --kernel gemm --dtype f16 --out /tmp/c.json --force 2>&1 | grep -E "^gpu0|error|dependent dispatch"
+          ACCELBENCH_SHADER_CHECKS=$c timeout 60 $RUN --suite quick --kernel rmsnorm --kernel softmax --kernel gemv --kernel decode_attention --out /tmp/c.json --force 2>&1 | grep -E "^gpu0|error"
+          ACCELBENCH_SHADER_CHECKS=$c timeout 90 $RUN --kernel decode_token --model llama-3.2-1b --dtype f16 --shape context=1024 --out /tmp/c.json --force 2>&1 | grep -E "^gpu0|tok/s|error"
+          python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("  note:", r.get("note"))' /tmp/c.json
+        done
+      done ;;
     attn)
       # The grouped f16 attention kernel (ACCELBENCH_ATTENTION=gqa, opt-in until measured)
       # against the default, alone and in the whole-model decode, alternating processes.

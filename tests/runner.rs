@@ -59,6 +59,7 @@ impl Backend for Fake {
         DeviceRecord {
             cooperative_matrix: Vec::new(),
             copy_gbps_after: None,
+            dispatch_ns: None,
             id: "cpu".into(),
             kind: DeviceKind::Cpu,
             name: "Fake CPU".into(),

@@ -70,6 +70,12 @@ pub trait Prepared {
         None
     }
 
+    /// Dispatches one invocation records, each waiting for the one before it (GPUs), or
+    /// `None` where the notion does not apply.
+    fn dispatches(&self) -> Option<u64> {
+        None
+    }
+
     /// Which clock [`Prepared::time`] uses.
     fn timer(&self) -> TimerKind {
         TimerKind::Wall

@@ -104,6 +104,11 @@ pub struct DeviceRecord {
     /// state changed during the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy_gbps_after: Option<PeakFigure>,
+    /// GPUs: nanoseconds one dependent dispatch takes (a chain of near-empty kernels, each
+    /// waiting for the one before it). A row of `extra.dispatches` dependent dispatches cannot
+    /// run faster than that many times this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch_ns: Option<PeakFigure>,
 }
 
 /// One peak figure and where it came from.
@@ -292,6 +297,10 @@ pub struct RowExtra {
     /// on cooperative matrices or the `gemm_f16_tiled` fallback); several `+`-joined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel_variant: Option<String>,
+    /// GPUs: dispatches one timed invocation records (for `decode_step`, one layer's); each
+    /// waits for the one before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatches: Option<u64>,
     /// The device's clocks, power, temperature and clock-limiting reasons while the row was
     /// timed (NVIDIA GPUs with `nvidia-smi`; see [`crate::telemetry`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]

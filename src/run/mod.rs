@@ -21,7 +21,7 @@ mod table;
 mod verify;
 
 pub use devices::{DeviceSelector, devices};
-pub use state::{PROBE_DRIFT, state_summaries, state_warnings};
+pub use state::{PROBE_DRIFT, dispatch_summaries, state_summaries, state_warnings};
 pub use table::write_table;
 
 use devices::open_backends;
@@ -259,7 +259,10 @@ pub fn execute(
     } else {
         write_table(&run, stdout)?;
     }
-    for n in state_summaries(&run) {
+    for n in dispatch_summaries(&run)
+        .into_iter()
+        .chain(state_summaries(&run))
+    {
         eprintln!("note: {n}");
     }
     for w in state_warnings(&run) {

@@ -107,11 +107,38 @@ pub(super) fn fill_row(row: &mut ResultRow, d: &DeviceRecord) {
             format!("FLOP/s at {pct:.0}% of the measured peak: the cores ran faster than during the FMA probe")
         });
     }
+    reasons.extend(dispatch_floor(row, d));
     if !reasons.is_empty() {
         let mut note = row.extra.note.take().map(|n| vec![n]).unwrap_or_default();
         note.extend(reasons);
         row.extra.note = Some(note.join("; "));
     }
+}
+
+/// A row's dependent dispatches take at least this fraction of its median before it is said.
+pub const DISPATCH_FLOOR_NOTED: f64 = 0.2;
+
+/// What the row's dependent dispatches cost at the device's probed time per dispatch, when
+/// that is a sizeable part of the row's median ([`DISPATCH_FLOOR_NOTED`]): a bound from
+/// dispatching rather than from bytes or FLOPs.
+fn dispatch_floor(row: &ResultRow, d: &DeviceRecord) -> Option<String> {
+    let n = row.extra.dispatches?;
+    let per = d.dispatch_ns.as_ref()?.value;
+    let floor = n as f64 * per;
+    if !(row.ns.p50 > 0.0 && floor >= DISPATCH_FLOOR_NOTED * row.ns.p50) {
+        return None;
+    }
+    let pct = 100.0 * floor / row.ns.p50;
+    let slower = if pct > 100.0 {
+        " (the probe ran slower than these dispatches did)"
+    } else {
+        ""
+    };
+    Some(format!(
+        "{n} dependent dispatch(es) an invocation: at the device's probed {:.1} us each that alone is {:.1} us, {pct:.0}% of this row's median{slower}",
+        per / 1e3,
+        floor / 1e3
+    ))
 }
 
 #[cfg(test)]
@@ -143,6 +170,7 @@ mod tests {
         DeviceRecord {
             cooperative_matrix: Vec::new(),
             copy_gbps_after: None,
+            dispatch_ns: None,
             id: "cpu".into(),
             kind: DeviceKind::Cpu,
             name: "test".into(),
@@ -232,5 +260,42 @@ mod tests {
         let mut r = row(1 << 30, 30.0);
         fill_row(&mut r, &d);
         assert!(r.extra.note.unwrap().contains("not a bound"));
+    }
+
+    #[test]
+    fn dependent_dispatches_are_noted_when_they_bound_the_row_and_not_otherwise() {
+        let mut d = device(1 << 20, 20.0, true);
+        d.dispatch_ns = Some(PeakFigure {
+            value: 5_000.0,
+            source: "test".into(),
+        });
+        let timed = |dispatches, p50| {
+            let mut r = row(1 << 30, 10.0);
+            r.extra.dispatches = Some(dispatches);
+            r.ns.p50 = p50;
+            fill_row(&mut r, &d);
+            r.extra.note
+        };
+        let note = timed(100, 1_000_000.0).expect("100 x 5 us of a 1 ms median is half of it");
+        assert!(
+            note.contains("100 dependent") && note.contains("500.0 us"),
+            "{note}"
+        );
+        assert!(note.contains("50% of this row's median"), "{note}");
+        assert_eq!(
+            timed(10, 1_000_000.0),
+            None,
+            "50 us of 1 ms is not worth a word"
+        );
+        let over = timed(1, 2_000.0).unwrap();
+        assert!(
+            over.contains("250%") && over.contains("probe ran slower"),
+            "{over}"
+        );
+        let mut unprobed = row(1 << 30, 10.0);
+        unprobed.extra.dispatches = Some(1000);
+        unprobed.ns.p50 = 1.0;
+        fill_row(&mut unprobed, &device(1 << 20, 20.0, true));
+        assert_eq!(unprobed.extra.note, None, "no probe, no floor");
     }
 }

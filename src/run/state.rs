@@ -59,6 +59,28 @@ pub fn state_warnings(run: &RunResults) -> Vec<String> {
     out
 }
 
+/// One line per device with a dispatch probe: what one dependent dispatch costs there, the
+/// floor under every row of many small kernels (a decode step, a whole-model decode).
+pub fn dispatch_summaries(run: &RunResults) -> Vec<String> {
+    run.devices
+        .iter()
+        .filter_map(|d| {
+            let f = d.dispatch_ns.as_ref()?;
+            let software = if d.device_type.as_deref() == Some("cpu") {
+                "; a software adapter, so the CPU's cost, not a GPU's"
+            } else {
+                ""
+            };
+            Some(format!(
+                "{}: one dependent dispatch takes {:.1} us ({}){software}",
+                d.id,
+                f.value / 1e3,
+                f.source
+            ))
+        })
+        .collect()
+}
+
 /// One line per device whose rows carry a `device_state`: the clocks, performance states,
 /// power and temperature seen across its rows.
 pub fn state_summaries(run: &RunResults) -> Vec<String> {

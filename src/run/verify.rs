@@ -100,6 +100,7 @@ pub(super) fn measure_one(
     };
     row.timer = prepared.timer();
     row.extra.kernel_variant = prepared.variant();
+    row.extra.dispatches = prepared.dispatches();
     if let Some(n) = prepared.note() {
         row.extra.note = Some(match row.extra.note.take() {
             Some(old) => format!("{old}; {n}"),

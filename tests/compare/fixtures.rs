@@ -76,6 +76,7 @@ pub(super) fn fixture_run(gpu_id: &str, cpu_name: &str, rows: Vec<ResultRow>) ->
             DeviceRecord {
                 cooperative_matrix: Vec::new(),
                 copy_gbps_after: None,
+                dispatch_ns: None,
                 id: "cpu".into(),
                 kind: DeviceKind::Cpu,
                 name: cpu_name.into(),
@@ -90,6 +91,7 @@ pub(super) fn fixture_run(gpu_id: &str, cpu_name: &str, rows: Vec<ResultRow>) ->
             DeviceRecord {
                 cooperative_matrix: Vec::new(),
                 copy_gbps_after: None,
+                dispatch_ns: None,
                 id: gpu_id.into(),
                 kind: DeviceKind::Gpu,
                 name: "Fixture GPU".into(),

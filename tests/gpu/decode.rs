@@ -220,4 +220,7 @@ fn the_fused_decode_layer_is_7_dispatches_and_the_default_11() {
     assert_eq!(count(&gpu, &step, &step_in), 7);
     // Every layer, then the final norm fused into the LM head GEMV, and the argmax.
     assert_eq!(count(&gpu, &token, &token_in), 7 * layers + 2);
+    // What the row records as `dispatches`: the prepared workload's own count.
+    let prepared = gpu.prepare(&token, &token_in).unwrap();
+    assert_eq!(prepared.dispatches(), Some(7 * layers as u64 + 2));
 }

@@ -13,6 +13,7 @@ use accelbench::reference;
 use accelbench::results::TimerKind;
 use accelbench::workload::{AttentionShape, Dtype, Kernel, Workload};
 
+mod checks;
 mod coop;
 mod decode;
 mod generated;
@@ -394,6 +395,14 @@ fn device_record_has_measured_peaks_and_flags_software_adapters() {
     let fma = peaks.gflops.measured.as_ref().expect("measured FLOP/s");
     assert!(fma.value.is_finite() && fma.value > 0.0);
     assert!(peaks.cache_bytes.unwrap_or(0) > 0, "{}", peaks.cache_source);
+    // The dispatch probe checked its chain's count before timing it.
+    let dispatch = rec.dispatch_ns.as_ref().expect("dispatch probe");
+    assert!(dispatch.value.is_finite() && dispatch.value > 0.0);
+    assert!(
+        dispatch.source.contains("256 dependent dispatches"),
+        "{}",
+        dispatch.source
+    );
     if gpu.info().software {
         assert_eq!(rec.device_type.as_deref(), Some("cpu"));
         assert!(rec.peak_source.contains("not GPU performance"));

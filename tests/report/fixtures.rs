@@ -142,6 +142,7 @@ fn cpu_device(name: &str, peak_gflops: f64, peak_gbps: f64) -> DeviceRecord {
     DeviceRecord {
         cooperative_matrix: Vec::new(),
         copy_gbps_after: None,
+        dispatch_ns: None,
         id: "cpu".into(),
         kind: DeviceKind::Cpu,
         name: name.into(),
@@ -198,6 +199,7 @@ fn regenerate_fixtures() {
     let lavapipe = DeviceRecord {
         cooperative_matrix: Vec::new(),
         copy_gbps_after: None,
+        dispatch_ns: None,
         id: "gpu0".into(),
         kind: DeviceKind::Gpu,
         name: "llvmpipe (LLVM 19.1.7, 256 bits)".into(),
@@ -272,6 +274,7 @@ fn regenerate_fixtures() {
             DeviceRecord {
                 cooperative_matrix: Vec::new(),
                 copy_gbps_after: None,
+                dispatch_ns: None,
                 id: "gpu0".into(),
                 kind: DeviceKind::Gpu,
                 name: "Fixture GPU 9000".into(),
@@ -316,6 +319,7 @@ fn regenerate_fixtures() {
             DeviceRecord {
                 cooperative_matrix: Vec::new(),
                 copy_gbps_after: None,
+                dispatch_ns: None,
                 name: "<script>alert(1)</script>".into(),
                 driver: "=HYPERLINK(\"http://example.invalid\")".into(),
                 ..cpu_device("x", 100.0, 10.0)
@@ -323,6 +327,7 @@ fn regenerate_fixtures() {
             DeviceRecord {
                 cooperative_matrix: Vec::new(),
                 copy_gbps_after: None,
+                dispatch_ns: None,
                 id: "gpu0".into(),
                 kind: DeviceKind::Gpu,
                 name: "a|b,\"c\"".into(),

@@ -176,6 +176,7 @@ impl Backend for CpuBackend {
         DeviceRecord {
             cooperative_matrix: Vec::new(),
             copy_gbps_after: None,
+            dispatch_ns: None,
             id: "cpu".into(),
             kind: DeviceKind::Cpu,
             name: self.cpu_model.clone(),

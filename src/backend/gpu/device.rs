@@ -109,6 +109,8 @@ impl GpuBackend {
             coop_emulation: false,
             state_source,
             decode_fused: std::env::var("ACCELBENCH_DECODE").as_deref() == Ok("fused"),
+            shader_checks: std::env::var("ACCELBENCH_SHADER_CHECKS").as_deref() != Ok("off"),
+            workgroup_poison: false,
         })
     }
 
@@ -166,6 +168,32 @@ impl GpuBackend {
         self.decode_fused = on;
     }
 
+    /// Compile kernels with wgpu's shader runtime checks and workgroup-memory zero-fill (the
+    /// default), or without them (`false`, as `ACCELBENCH_SHADER_CHECKS=off`): no clamp on
+    /// each index into a workgroup or local array, no counter in every loop, no guard on
+    /// integer division, workgroup memory not zeroed at the start of each workgroup. Every
+    /// kernel here bounds-checks its own buffer accesses and writes workgroup memory before
+    /// reading it (tests check that with [`Self::set_workgroup_poison`]); storage buffers stay
+    /// under the driver's robust buffer access either way. Rows say when checks were off.
+    pub fn set_shader_checks(&mut self, on: bool) {
+        self.shader_checks = on;
+        self.pipelines.borrow_mut().clear();
+    }
+
+    /// Whether kernels are compiled with wgpu's shader runtime checks ([`Self::set_shader_checks`]).
+    pub fn shader_checks(&self) -> bool {
+        self.shader_checks
+    }
+
+    /// Test only: every kernel fills its workgroup memory with a poison value before its own
+    /// code runs ([`super::poison_workgroup`]), so that with shader checks off a kernel reading
+    /// memory it did not write fails verification.
+    #[doc(hidden)]
+    pub fn set_workgroup_poison(&mut self, on: bool) {
+        self.workgroup_poison = on;
+        self.pipelines.borrow_mut().clear();
+    }
+
     /// Time with GPU timestamp queries where the adapter has TIMESTAMP_QUERY (the default), or
     /// with the wall clock per submit (`false`).
     pub fn set_use_timestamps(&mut self, on: bool) {
@@ -215,11 +243,14 @@ impl GpuBackend {
         if src.needs_subgroup && !self.features.contains(wgpu::Features::SUBGROUP) {
             bail!("kernel '{name}' needs SUBGROUP");
         }
-        let source = if src.needs_coop && self.coop_emulation {
+        let mut source = if src.needs_coop && self.coop_emulation {
             Cow::Owned(super::emulate_coop(src.source)?)
         } else {
             Cow::Borrowed(src.source)
         };
+        if self.workgroup_poison {
+            source = Cow::Owned(super::poison_workgroup(&source)?);
+        }
         if src.needs_coop
             && !self.coop_emulation
             && !self
@@ -228,12 +259,23 @@ impl GpuBackend {
         {
             bail!("kernel '{name}' needs EXPERIMENTAL_COOPERATIVE_MATRIX");
         }
-        let module = self
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(name),
-                source: wgpu::ShaderSource::Wgsl(source),
-            });
+        let desc = wgpu::ShaderModuleDescriptor {
+            label: Some(name),
+            source: wgpu::ShaderSource::Wgsl(source),
+        };
+        let module = if self.shader_checks {
+            self.device.create_shader_module(desc)
+        } else {
+            // SAFETY: the kernels in kernels/ index workgroup and local arrays only within
+            // their declared lengths, bound-check every buffer access against the sizes in
+            // their parameters, loop a bounded number of times and never divide by zero; each
+            // is verified against the reference before it is timed, and the tests run them all
+            // with workgroup memory poisoned (`set_workgroup_poison`).
+            unsafe {
+                self.device
+                    .create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked())
+            }
+        };
         self.check(&format!("compiling kernels/{name}.wgsl"))?;
         let pipeline = self
             .device
@@ -242,7 +284,10 @@ impl GpuBackend {
                 layout: None,
                 module: &module,
                 entry_point: Some("main"),
-                compilation_options: Default::default(),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    zero_initialize_workgroup_memory: self.shader_checks,
+                    ..Default::default()
+                },
                 cache: None,
             });
         self.check(&format!("building the pipeline for kernels/{name}.wgsl"))?;

@@ -22,6 +22,7 @@ mod device;
 mod emulate;
 mod layout;
 mod plan;
+mod poison;
 mod probes;
 mod timing;
 
@@ -32,6 +33,7 @@ pub use plan::{
     COOP_CONFIG, COOP_GEMMS, CoopGemm, SPLITK_MAX, SPLITK_REDUCE, SplitK, coop_fallback, coop_grid,
     coop_variant, split_k, workgroup_memory_fallback,
 };
+pub use poison::poison_workgroup;
 
 use layout::pad4;
 use timing::GpuPrepared;
@@ -101,6 +103,7 @@ pub const KERNELS: &[KernelSource] = &[
     kernel!("stream_triad", false, false),
     kernel!("copy_bandwidth", false, false),
     kernel!("fma_peak", false, false),
+    kernel!("dispatch_chain", false, false),
     kernel!("kv_append", false, false),
     kernel!("silu_mul", false, false),
     kernel!("argmax_f32", false, false),
@@ -149,6 +152,13 @@ pub struct GpuBackend {
     /// gate/up/SiLU GEMV (`ACCELBENCH_DECODE=fused`; not yet measured on a GPU, so not the
     /// default).
     decode_fused: bool,
+    /// wgpu's shader runtime checks (clamped array indices, bounded loops, guarded integer
+    /// division) and workgroup-memory zero-fill (`ACCELBENCH_SHADER_CHECKS=off` turns them
+    /// off; see [`GpuBackend::set_shader_checks`]).
+    shader_checks: bool,
+    /// Test only ([`GpuBackend::set_workgroup_poison`]): kernels fill their workgroup memory
+    /// with a poison value first ([`poison_workgroup`]).
+    workgroup_poison: bool,
 }
 
 /// L2 assumed for an adapter that is not in the datasheet table: larger than most GPUs', so
@@ -306,6 +316,10 @@ impl Backend for GpuBackend {
             peaks: Some(peaks),
             cooperative_matrix: self.info.cooperative_matrix.clone(),
             copy_gbps_after: None,
+            dispatch_ns: self
+                .measure_dispatch_ns()
+                .ok()
+                .map(|(value, source)| PeakFigure { value, source }),
         }
     }
 
@@ -416,10 +430,17 @@ impl Backend for GpuBackend {
             bail!("{why}");
         }
         let plan = self.plan(w, inputs)?;
-        let note = match (&w.kernel, w.dtype) {
+        let mut note = match (&w.kernel, w.dtype) {
             (Kernel::Gemm { m, n, k }, Dtype::F16) => self.gemm_f16_note(*m, *n, *k),
             _ => None,
         };
+        if !self.shader_checks {
+            let off = "compiled without wgpu's shader runtime checks and workgroup zero-fill (ACCELBENCH_SHADER_CHECKS=off)";
+            note = Some(match note {
+                Some(n) => format!("{n}; {off}"),
+                None => off.to_string(),
+            });
+        }
         let mut variant: Vec<&str> = Vec::new();
         for d in &plan.dispatches {
             if !variant.contains(&d.kernel) {
@@ -437,7 +458,11 @@ impl Backend for GpuBackend {
             output: plan.output,
             layout: plan.layout,
             timestamps,
-            variant: variant.join("+"),
+            variant: if self.shader_checks {
+                variant.join("+")
+            } else {
+                format!("{} (unchecked)", variant.join("+"))
+            },
             note,
             _buffers: plan.buffers,
         }))

@@ -1,9 +1,13 @@
-//! Peak probes: device bandwidth from the copy kernel and FLOP/s from the FMA kernel.
+//! Probes: device bandwidth from the copy kernel, FLOP/s from the FMA kernel, and the time of
+//! one dependent dispatch from a chain of near-empty ones.
 
 use anyhow::{Result, bail};
 
 use super::GpuBackend;
 use super::timing::encode_pass;
+
+/// Dispatches in the chain [`GpuBackend::measure_dispatch_ns`] times.
+pub const DISPATCH_CHAIN: u64 = 256;
 
 impl GpuBackend {
     /// Device bandwidth in GB/s from the copy kernel (2 x buffer bytes per run), after checking
@@ -66,6 +70,49 @@ impl GpuBackend {
             format!(
                 "measured copy kernel, {} MiB, best of 3, {timer}",
                 bytes >> 20
+            ),
+        ))
+    }
+
+    /// Nanoseconds one dependent dispatch takes: a chain of [`DISPATCH_CHAIN`] dispatches of a
+    /// kernel that adds 1 to a counter (each waits for the one before it, as a decode step's
+    /// kernels do), in one compute pass, best of 3, over their number. The counter is checked
+    /// first: a chain that ran out of order would count short.
+    pub fn measure_dispatch_ns(&self) -> Result<(f64, String)> {
+        let counter = self.storage_zeroed("dispatch counter", 16);
+        let d = self.dispatch("dispatch_chain", &[&counter], (1, 1))?;
+        let dispatches = [d];
+        let rb = self.readback(16);
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("dispatch chain"),
+            });
+        encode_pass(&mut enc, &dispatches, DISPATCH_CHAIN, None);
+        enc.copy_buffer_to_buffer(&counter, 0, &rb, 0, 16);
+        self.queue.submit([enc.finish()]);
+        let got = u32::from_le_bytes(self.read(&rb, 16)?[..4].try_into()?);
+        if u64::from(got) != DISPATCH_CHAIN {
+            bail!(
+                "the dispatch-chain kernel counted {got} of {DISPATCH_CHAIN} dependent dispatches: they did not run one after another"
+            );
+        }
+        drop(rb);
+        let ts = self.new_timestamps();
+        self.time_dispatches(&dispatches, DISPATCH_CHAIN, ts.as_ref())?;
+        let mut best = u64::MAX;
+        for _ in 0..3 {
+            best = best.min(self.time_dispatches(&dispatches, DISPATCH_CHAIN, ts.as_ref())?);
+        }
+        let timer = if ts.is_some() {
+            "GPU timestamps"
+        } else {
+            "wall clock, submission and wait included"
+        };
+        Ok((
+            best as f64 / DISPATCH_CHAIN as f64,
+            format!(
+                "measured: {DISPATCH_CHAIN} dependent dispatches of a one-workgroup kernel in one compute pass, best of 3, {timer}"
             ),
         ))
     }

@@ -184,6 +184,10 @@ impl Prepared for GpuPrepared<'_> {
         self.note.clone()
     }
 
+    fn dispatches(&self) -> Option<u64> {
+        self.sets.first().map(|s| s.len() as u64)
+    }
+
     fn timer(&self) -> TimerKind {
         if self.timestamps.is_some() {
             TimerKind::GpuTimestamp
