@@ -8,7 +8,8 @@
 #             k64x2, w64, k64_splitk), tables only; gputests verifies each at ragged shapes
 #   decode8b  only the whole-model Llama-3.1-8B f16 decode (decode_token)
 #   diagnose  the per-process slowdown of notes/gpu.md: small kernels and f16 GEMMs with and
-#             without the cooperative-matrix feature, three processes each, clocks alongside
+#             without the cooperative-matrix feature and without nvidia-smi sampling, two
+#             processes each, clocks alongside
 #             (every row records nvidia-smi's clocks while it was timed: `states FILE` prints them)
 #   checks    kernels compiled without wgpu's shader runtime checks and workgroup zero-fill
 #             (ACCELBENCH_SHADER_CHECKS=off; opt-in until measured) against the default, ABAB,
@@ -86,16 +87,22 @@ for stage in $STAGES; do
       timeout 150 $RUN --kernel decode_token --model llama-3.1-8b --dtype f16 --shape context=1024 --out /tmp/decode8b.json --force ;;
     diagnose)
       # notes/gpu.md, "Per-process slowdowns": the same small and memory-bound kernels with the
-      # cooperative-matrix feature off and on, each in a process of its own, three times, with
-      # the clocks sampled beside them.
+      # cooperative-matrix feature off and on, each in a process of its own, twice, with the
+      # clocks sampled beside them.
       # Each row also carries the clocks nvidia-smi read while it was timed (device_state).
       (nvidia-smi dmon -s pucm -d 1 >"$OUT/dmon.txt" 2>&1 &)
-      for i in 1 2 3; do
-        for coop in 1 0; do
-          echo "--- process $i, ACCELBENCH_NO_COOP=$((1 - coop))"
-          ACCELBENCH_NO_COOP=$((1 - coop)) timeout 60 $RUN --suite quick --kernel rmsnorm --kernel gemv --kernel decode_attention --out /tmp/d.json --force 2>&1 | grep -E "^gpu0|error|warning|dependent dispatch"
+      # A third process per round runs with ACCELBENCH_NVIDIA_SMI=off: whether the sampling
+      # itself disturbs the timings.
+      for i in 1 2; do
+        for mode in coop nocoop nosmi; do
+          # (An empty ACCELBENCH_NVIDIA_SMI turns sampling off too: set it only to turn it off.)
+          envs="ACCELBENCH_NO_COOP=0"
+          [ $mode = nocoop ] && envs="ACCELBENCH_NO_COOP=1"
+          [ $mode = nosmi ] && envs="ACCELBENCH_NO_COOP=0 ACCELBENCH_NVIDIA_SMI=off"
+          echo "--- process $i, $mode ($envs)"
+          env $envs timeout 60 $RUN --suite quick --kernel rmsnorm --kernel gemv --kernel decode_attention --out /tmp/d.json --force 2>&1 | grep -E "^gpu0|error|warning|dependent dispatch"
           states /tmp/d.json
-          ACCELBENCH_NO_COOP=$((1 - coop)) timeout 60 $RUN --suite standard --kernel gemm --dtype f16 --out /tmp/e.json --force 2>&1 | grep -E "^gpu0|error|warning"
+          env $envs timeout 60 $RUN --suite standard --kernel gemm --dtype f16 --out /tmp/e.json --force 2>&1 | grep -E "^gpu0|error|warning"
           states /tmp/e.json
         done
       done
@@ -133,7 +140,8 @@ tok = r.get("tokens_per_s")
 print(" ", r["kernel"], r["shape"].get("model"), r["dtype"], "p50 us", us(r["ns"].get("p50")),
       "ci95 us", [us(x) for x in r.get("ci95_ns") or []], "GB/s", round(r.get("gbps") or 0),
       "%bw", r.get("pct_peak_bw"), "tok/s", tok and round(tok, 1),
-      "verified", r["verified"]["ok"], r.get("kernel_variant"), r.get("error"))'
+      "verified", r["verified"]["ok"], r.get("kernel_variant"), r.get("error"))
+print("   dispatches", r.get("dispatches"), "note:", r.get("note"))'
       for m in ${FUSED_MODELS:-llama-3.2-1b llama-3.1-8b}; do
         for kd in ${FUSED_KINDS:-decode_step:f16 decode_step:f32 decode_token:f16}; do
           for i in 1 2; do
