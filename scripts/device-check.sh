@@ -22,7 +22,9 @@
 #   torch     scripts/torch_baseline.py: cuBLAS GEMMs, rotated torch.mv, copy, and a CUDA-graph
 #             Llama-3.1-8B f16 decode, in the same command as the rows it is compared with
 #   torch-decode  only the CUDA-graph decode of the torch baseline
-#   standard  the whole standard suite on the GPU (whole-model decode of Llama-3.1-8B f16 too)
+#   standard  the whole standard suite on the GPU (whole-model decode of Llama-3.1-8B f16 too),
+#             kernel choices timed and the fastest measured (rows' `tuning`); every other stage
+#             runs with --no-tune
 #   spread    the Llama-3.1-8B f16 decode step in three separate processes (placement spread)
 # Expects .devbin/accelbench (release build) and .devbin/gputests (the test binary) from this
 # checkout, and .gl/*.deb (Vulkan loader) as /work/.library/device/README.md describes.
@@ -66,7 +68,10 @@ for r in json.load(open(sys.argv[1]))["results"]:
           s.get("limit_reasons", []))
 PY
 }
-RUN="$BIN run --device $IDX --max-time-per-workload ${MAXT:-1}"
+# Comparisons fix every kernel choice (--no-tune, environment variables); the standard stage
+# lets `run` time the choices and measure the fastest, as a user's run does.
+TUNED="$BIN run --device $IDX --max-time-per-workload ${MAXT:-1}"
+RUN="$TUNED --no-tune"
 for stage in $STAGES; do
   echo "=== stage $stage ($(date -u +%T))"
   case $stage in
@@ -81,7 +86,7 @@ for stage in $STAGES; do
       # Kernel experiments: each cooperative-matrix variant on the f16 GEMM shapes, tables only.
       for v in ${GEMMX:-gemm_f16_coop_k64 gemm_f16_coop_k64x2 gemm_f16_coop_w64 gemm_f16_coop_k64_splitk}; do
         echo "--- ACCELBENCH_GEMM_F16=$v"
-        ACCELBENCH_GEMM_F16=$v timeout 60 $BIN run --device $IDX --max-time-per-workload 0.5 --suite standard --kernel gemm --dtype f16 --out /tmp/gemmx-$v.json --force 2>&1 | grep -E "^gpu0|error"
+        ACCELBENCH_GEMM_F16=$v timeout 60 $BIN run --no-tune --device $IDX --max-time-per-workload 0.5 --suite standard --kernel gemm --dtype f16 --out /tmp/gemmx-$v.json --force 2>&1 | grep -E "^gpu0|error"
       done ;;
     decode8b)
       timeout 150 $RUN --kernel decode_token --model llama-3.1-8b --dtype f16 --shape context=1024 --out /tmp/decode8b.json --force ;;
@@ -159,7 +164,7 @@ print("   dispatches", r.get("dispatches"), "note:", r.get("note"))'
     torch-decode)
       PYTHONUNBUFFERED=1 timeout 100 python3 scripts/torch_baseline.py "$OUT/$NAME-torch-decode.json" --decode-only ;;
     standard)
-      timeout 300 $RUN --suite standard --out "$OUT/$NAME-vulkan-standard.json"
+      timeout 300 $TUNED --suite standard --out "$OUT/$NAME-vulkan-standard.json"
       states "$OUT/$NAME-vulkan-standard.json" ;;
     spread)
       for i in 1 2 3; do

@@ -76,6 +76,11 @@ pub struct RunArgs {
     /// Results file to write (default: results/<host>-<timestamp>.json).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
+    /// Measure each workload with the backend's default kernel, without timing its other
+    /// kernel choices first (GPUs: cooperative-matrix GEMM variants, the fused decode layer,
+    /// the grouped attention kernel).
+    #[arg(long)]
+    pub no_tune: bool,
     /// Overwrite --out if it exists.
     #[arg(long)]
     pub force: bool,

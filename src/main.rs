@@ -77,6 +77,7 @@ fn dispatch(command: Command, stdout: &mut dyn Write) -> anyhow::Result<ExitCode
                 out: a.out,
                 force: a.force,
                 json: a.json,
+                tune: !a.no_tune,
             };
             let interrupted = run::ctrl_c_flag();
             let outcome = run::execute(&opts, &run::SystemBackends, &interrupted, stdout)?;

@@ -3,8 +3,8 @@
 //! no sleeps.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use accelbench::backend::{Backend, Prepared};
 use accelbench::reference::{self, Inputs};
@@ -27,6 +27,9 @@ struct Script {
     nvidia_smi: Option<String>,
     /// What the fake's bandwidth probe reads after the last workload.
     bandwidth_after: Option<f64>,
+    /// Kernel choices offered for every workload: name, ns per invocation, wrong output. The
+    /// first is the default.
+    choices: Vec<(&'static str, u64, bool)>,
 }
 
 /// A device whose kernels take `1000 + 10 x index` ns, every time, and return the reference's
@@ -34,6 +37,10 @@ struct Script {
 struct Fake {
     script: Script,
     prepared: Arc<AtomicUsize>,
+    /// The choice set with `choose`, if any.
+    current: Option<&'static str>,
+    /// `choose NAME` / `choose -` / `prepare KERNEL NAME`, in order.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 struct FakePrepared {
@@ -87,9 +94,36 @@ impl Backend for Fake {
                 source: "the fake's probe".into(),
             })
     }
+    fn choices(&self, _w: &Workload) -> Vec<String> {
+        self.script
+            .choices
+            .iter()
+            .map(|c| c.0.to_string())
+            .collect()
+    }
+    fn choose(&mut self, choice: Option<&str>) -> Result<()> {
+        self.current = match choice {
+            None => None,
+            Some(c) => match self.script.choices.iter().find(|x| x.0 == c) {
+                Some(x) => Some(x.0),
+                None => bail!("no choice {c}"),
+            },
+        };
+        let line = format!("choose {}", choice.unwrap_or("-"));
+        self.log.lock().unwrap().push(line);
+        Ok(())
+    }
     fn prepare<'a>(&'a mut self, w: &Workload, inputs: &Inputs) -> Result<Box<dyn Prepared + 'a>> {
         let n = self.prepared.fetch_add(1, Ordering::SeqCst);
         let kernel = w.kernel_name();
+        let choice = self
+            .current
+            .and_then(|c| self.script.choices.iter().find(|x| x.0 == c))
+            .or(self.script.choices.first());
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("prepare {kernel} {}", choice.map_or("-", |c| c.0)));
         if self.script.fail_prepare.contains(&kernel) {
             bail!("the fake refuses {kernel}");
         }
@@ -97,7 +131,7 @@ impl Backend for Fake {
             .into_iter()
             .map(|v| v as f32)
             .collect();
-        if self.script.wrong_output.contains(&kernel) {
+        if self.script.wrong_output.contains(&kernel) || choice.is_some_and(|c| c.2) {
             output.iter_mut().for_each(|v| *v += 1.0);
         }
         let interrupt = match &self.script.interrupt_at {
@@ -106,7 +140,7 @@ impl Backend for Fake {
         };
         Ok(Box::new(FakePrepared {
             output,
-            ns_per_iter: 1000 + 10 * n as u64,
+            ns_per_iter: choice.map_or(1000 + 10 * n as u64, |c| c.1),
             interrupt,
         }))
     }
@@ -117,8 +151,15 @@ impl OpenBackends for Script {
         Ok(vec![Box::new(Fake {
             script: self.clone(),
             prepared: Arc::new(AtomicUsize::new(0)),
+            current: None,
+            log: LOG.with(|l| l.clone()),
         })])
     }
+}
+
+thread_local! {
+    /// The fake's log for the test running on this thread.
+    static LOG: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
 }
 
 /// Small kernels of the quick suite, a short time budget: each workload takes milliseconds.
@@ -140,6 +181,7 @@ fn options(out: &Path) -> RunOptions {
         out: Some(out.to_path_buf()),
         force: false,
         json: false,
+        tune: true,
     }
 }
 
@@ -353,4 +395,141 @@ fn without_a_state_source_rows_carry_no_device_state_and_no_warning() {
     assert!(r.results.iter().all(|row| row.extra.device_state.is_none()));
     assert!(run::state_warnings(&r).is_empty());
     assert!(run::state_summaries(&r).is_empty());
+}
+
+/// The fake with three choices: `slow` (the default), `fast`, and `fastest` whose output is
+/// wrong.
+fn tuning_script() -> Script {
+    Script {
+        choices: vec![
+            ("slow", 3000, false),
+            ("fast", 1000, false),
+            ("fastest", 500, true),
+        ],
+        ..Script::default()
+    }
+}
+
+#[test]
+fn each_choice_is_verified_and_timed_and_the_fastest_that_verified_is_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    LOG.with(|l| l.lock().unwrap().clear());
+    let (outcome, _) = execute(&tuning_script(), &out, &AtomicBool::new(false)).unwrap();
+    assert_eq!(
+        outcome.failed, 0,
+        "a choice that fails verification is not measured"
+    );
+    let run = results::load(&out).unwrap();
+    assert_eq!(run.settings.as_ref().unwrap().tune, Some(true));
+    for r in &run.results {
+        let t = r.extra.tuning.as_ref().expect("tuning recorded");
+        assert_eq!(t.chosen, "fast", "{}", r.workload_label());
+        assert_eq!(r.ns.p50, 1000.0, "the row measured the chosen kernel");
+        assert_eq!(t.timed_on, r.workload_label());
+        let times: Vec<Option<f64>> = t.trials.iter().map(|x| x.p50_ns).collect();
+        assert_eq!(times, [Some(3000.0), Some(1000.0), None]);
+        assert!(t.trials[2].error.as_deref().unwrap().contains("verif"));
+        let note = r.extra.note.as_deref().unwrap();
+        assert!(note.contains("fast 1.00 µs (chosen)"), "{note}");
+        assert!(note.contains("fastest failed"), "{note}");
+    }
+    let log = LOG.with(|l| l.lock().unwrap().clone());
+    // Per workload: three trials, back to the default, the chosen one measured, default again.
+    let first: Vec<&str> = log.iter().take(9).map(String::as_str).collect();
+    let k = run.results[0].kernel.as_str();
+    assert_eq!(
+        first,
+        [
+            "choose slow".to_string(),
+            format!("prepare {k} slow"),
+            "choose fast".into(),
+            format!("prepare {k} fast"),
+            "choose fastest".into(),
+            format!("prepare {k} fastest"),
+            "choose -".into(),
+            "choose fast".into(),
+            format!("prepare {k} fast"),
+        ]
+    );
+    assert_eq!(log.last().map(String::as_str), Some("choose -"));
+}
+
+#[test]
+fn no_tune_measures_the_default_and_never_chooses() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    LOG.with(|l| l.lock().unwrap().clear());
+    let mut opts = options(&out);
+    opts.tune = false;
+    run::execute(
+        &opts,
+        &tuning_script(),
+        &AtomicBool::new(false),
+        &mut Vec::new(),
+    )
+    .unwrap();
+    let run = results::load(&out).unwrap();
+    assert_eq!(run.settings.as_ref().unwrap().tune, Some(false));
+    for r in &run.results {
+        assert!(r.extra.tuning.is_none());
+        assert_eq!(r.ns.p50, 3000.0, "the default, slow");
+    }
+    let log = LOG.with(|l| l.lock().unwrap().clone());
+    assert!(log.iter().all(|l| !l.starts_with("choose")), "{log:?}");
+}
+
+#[test]
+fn a_whole_model_is_decided_on_its_decode_step_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    LOG.with(|l| l.lock().unwrap().clear());
+    let mut opts = options(&out);
+    opts.kernels = vec![KernelName::DecodeStep, KernelName::DecodeToken];
+    opts.model = Some("tiny".into());
+    opts.dtype = Some(accelbench::workload::Dtype::F32);
+    let script = Script {
+        choices: vec![("slow", 3000, false), ("fast", 1000, false)],
+        ..Script::default()
+    };
+    run::execute(&opts, &script, &AtomicBool::new(false), &mut Vec::new()).unwrap();
+    let run = results::load(&out).unwrap();
+    let step = run
+        .results
+        .iter()
+        .find(|r| r.kernel == "decode_step")
+        .unwrap();
+    let token = run
+        .results
+        .iter()
+        .find(|r| r.kernel == "decode_token")
+        .unwrap();
+    let (ts, tt) = (
+        step.extra.tuning.as_ref().unwrap(),
+        token.extra.tuning.as_ref().unwrap(),
+    );
+    assert_eq!(ts, tt, "the decode step's decision, reused");
+    assert_eq!(tt.timed_on, step.workload_label());
+    assert!(
+        token
+            .extra
+            .note
+            .as_deref()
+            .unwrap()
+            .contains(&step.workload_label())
+    );
+    let log = LOG.with(|l| l.lock().unwrap().clone());
+    let trials = log
+        .iter()
+        .filter(|l| l.starts_with("prepare decode_step"))
+        .count();
+    let tokens = log
+        .iter()
+        .filter(|l| l.starts_with("prepare decode_token"))
+        .count();
+    assert_eq!(
+        (trials, tokens),
+        (3, 1),
+        "two trials and the measurement; no trial of the whole model: {log:?}"
+    );
 }

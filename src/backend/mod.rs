@@ -36,6 +36,23 @@ pub trait Backend {
         None
     }
 
+    /// Kernel choices for `w` worth timing against each other (names, the first the default),
+    /// when there are two or more; empty when there is nothing to choose or the user fixed
+    /// the choice. The run loop verifies and times each briefly and measures the fastest
+    /// (`run/tune.rs`). The default has none.
+    fn choices(&self, _w: &Workload) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Use `choice` (a name from [`Backend::choices`]) for the workloads prepared from now on;
+    /// `None` restores the default.
+    fn choose(&mut self, choice: Option<&str>) -> Result<()> {
+        match choice {
+            None => Ok(()),
+            Some(c) => anyhow::bail!("this backend has no choice named '{c}'"),
+        }
+    }
+
     /// Allocate buffers, upload `inputs` (as produced by [`crate::reference::inputs`]) and build
     /// whatever the kernel needs. Nothing here is timed.
     fn prepare<'a>(

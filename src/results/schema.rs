@@ -42,6 +42,10 @@ pub struct RunSettings {
     pub threads: usize,
     pub max_time_per_workload_s: f64,
     pub target_rel_ci: f64,
+    /// Whether kernel choices were timed against each other (`run --no-tune` turns it off);
+    /// absent in files from before the option.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tune: Option<bool>,
 }
 
 /// Host fingerprint.
@@ -301,10 +305,40 @@ pub struct RowExtra {
     /// waits for the one before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispatches: Option<u64>,
+    /// The kernel choices timed against each other for this row, when the backend had
+    /// several (`run/tune.rs`), and which one the row measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuning: Option<Tuning>,
     /// The device's clocks, power, temperature and clock-limiting reasons while the row was
     /// timed (NVIDIA GPUs with `nvidia-smi`; see [`crate::telemetry`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_state: Option<crate::telemetry::DeviceState>,
+}
+
+/// Kernel choices timed briefly against each other before a row was measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tuning {
+    /// The choice this row measured: the fastest that verified (the first, the default,
+    /// when none did).
+    pub chosen: String,
+    /// The workload the choices were timed on: the row's own, or for a whole-model decode its
+    /// decode step (the same layer, one copy of it).
+    pub timed_on: String,
+    /// Each trial's measuring time cap, seconds.
+    pub trial_s: f64,
+    pub trials: Vec<TuningTrial>,
+}
+
+/// One choice's brief measurement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TuningTrial {
+    pub choice: String,
+    /// Median nanoseconds per invocation, when it verified and ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50_ns: Option<f64>,
+    /// Why it has no time (failed verification, could not run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 fn one() -> u64 {

@@ -18,6 +18,7 @@ mod peaks;
 mod plan;
 mod state;
 mod table;
+mod tune;
 mod verify;
 
 pub use devices::{DeviceSelector, devices};
@@ -27,7 +28,7 @@ pub use table::write_table;
 use devices::open_backends;
 use peaks::fill_peaks;
 use plan::plan;
-use verify::measure_one;
+use tune::Tuner;
 
 use crate::backend::Backend;
 use crate::measure::{Interrupted, MeasureConfig};
@@ -52,6 +53,9 @@ pub struct RunOptions {
     pub out: Option<PathBuf>,
     pub force: bool,
     pub json: bool,
+    /// Time a backend's kernel choices for a workload against each other and measure the
+    /// fastest (`run/tune.rs`); `--no-tune` turns it off.
+    pub tune: bool,
 }
 
 /// How a run ended.
@@ -159,6 +163,7 @@ pub fn execute(
             threads,
             max_time_per_workload_s: max_time,
             target_rel_ci: opts.target_rel_ci,
+            tune: Some(opts.tune),
         }),
     };
 
@@ -181,6 +186,7 @@ pub fn execute(
         progress.set_style(style);
     }
 
+    let mut tuner = Tuner::new(opts.tune);
     let mut was_interrupted = false;
     let mut skipped: Vec<String> = Vec::new();
     'devices: for backend in backends.iter_mut() {
@@ -196,7 +202,7 @@ pub fn execute(
                 continue;
             }
             progress.set_message(format!("{device_id}: {}", w.label()));
-            match measure_one(backend.as_mut(), &device_id, w, &cfg, interrupted) {
+            match tuner.measure(backend.as_mut(), &device_id, w, &cfg, interrupted) {
                 Ok(row) => {
                     if let Some(e) = &row.error {
                         progress

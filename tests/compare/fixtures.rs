@@ -111,6 +111,7 @@ pub(super) fn fixture_run(gpu_id: &str, cpu_name: &str, rows: Vec<ResultRow>) ->
             threads: 2,
             max_time_per_workload_s: 0.5,
             target_rel_ci: 0.02,
+            tune: None,
         }),
     }
 }

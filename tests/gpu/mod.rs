@@ -14,6 +14,7 @@ use accelbench::results::TimerKind;
 use accelbench::workload::{AttentionShape, Dtype, Kernel, Workload};
 
 mod checks;
+mod choices;
 mod coop;
 mod decode;
 mod generated;

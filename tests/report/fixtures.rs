@@ -189,6 +189,7 @@ fn run(
             threads: 16,
             max_time_per_workload_s: 0.5,
             target_rel_ci: 0.02,
+            tune: None,
         }),
     }
 }

@@ -104,11 +104,11 @@ impl GpuBackend {
             pipelines: RefCell::new(HashMap::new()),
             use_subgroups: true,
             use_timestamps: true,
-            attention_gqa: std::env::var("ACCELBENCH_ATTENTION").as_deref() == Ok("gqa"),
+            attention_gqa: super::choices::env_attention_gqa(),
             coop_variant: None,
             coop_emulation: false,
             state_source,
-            decode_fused: std::env::var("ACCELBENCH_DECODE").as_deref() == Ok("fused"),
+            decode_fused: super::choices::env_decode_fused(),
             shader_checks: std::env::var("ACCELBENCH_SHADER_CHECKS").as_deref() != Ok("off"),
             workgroup_poison: false,
         })

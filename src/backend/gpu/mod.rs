@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Result, bail};
 
 mod adapters;
+mod choices;
 mod datasheet;
 mod device;
 mod emulate;
@@ -289,6 +290,17 @@ impl GpuBackend {
 impl Backend for GpuBackend {
     fn state_source(&self) -> Option<crate::telemetry::Source> {
         self.state_source.clone()
+    }
+
+    fn choices(&self, w: &Workload) -> Vec<String> {
+        if self.info.software {
+            return Vec::new();
+        }
+        self.kernel_choices(w)
+    }
+
+    fn choose(&mut self, choice: Option<&str>) -> Result<()> {
+        self.choose_kernel(choice)
     }
 
     fn bandwidth_after(&mut self) -> Option<PeakFigure> {

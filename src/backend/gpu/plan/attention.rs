@@ -14,6 +14,20 @@ use crate::workload::Dtype;
 /// Query heads per KV head that attention_decode_split_f16_gqa handles (its MAX_GROUP).
 const GQA_MAX_GROUP: u64 = 8;
 
+/// Whether attention_decode_split_f16_gqa can run these heads: f16, head_dim a multiple of 4,
+/// at most [`GQA_MAX_GROUP`] query heads per KV head.
+pub(in crate::backend::gpu) fn gqa_applies(
+    q_heads: u64,
+    kv_heads: u64,
+    head_dim: u64,
+    dtype: Dtype,
+) -> bool {
+    dtype == Dtype::F16
+        && kv_heads > 0
+        && head_dim.is_multiple_of(4)
+        && q_heads / kv_heads <= GQA_MAX_GROUP
+}
+
 impl GpuBackend {
     /// The two attention passes reading `q` (first `q_heads * head_dim` values), the caches,
     /// and writing `out`; `dtype` is how `q`, the caches and `out` are stored.
@@ -43,12 +57,7 @@ impl GpuBackend {
             u32_of(splits, "splits")?,
             scale.to_bits(),
         ]);
-        let group = q_heads / kv_heads;
-        let d1 = if self.attention_gqa
-            && dtype == Dtype::F16
-            && head_dim.is_multiple_of(4)
-            && group <= GQA_MAX_GROUP
-        {
+        let d1 = if self.attention_gqa && gqa_applies(q_heads, kv_heads, head_dim, dtype) {
             // One workgroup per (split, KV head) for every query head of its group.
             self.dispatch(
                 "attention_decode_split_f16_gqa",

@@ -1,6 +1,7 @@
 //! One plan per kernel family: the buffers, bind groups and dispatches of a workload.
 
 mod attention;
+pub(super) use attention::gqa_applies;
 mod decode;
 mod gemm;
 
