@@ -162,11 +162,21 @@ fn run_writes_a_verified_results_file_that_loads_back() {
         let h = r.decode_histogram().unwrap();
         assert_eq!(h.len(), r.samples);
     }
-    assert_eq!(run.settings.as_ref().unwrap().tune, Some(true), "tuning by default");
+    assert_eq!(
+        run.settings.as_ref().unwrap().tune,
+        Some(true),
+        "tuning by default"
+    );
     // The same path again needs --force, and --force replaces it.
-    quick_cpu_run(&out, &["--force", "--no-tune"]).assert().success();
+    quick_cpu_run(&out, &["--force", "--no-tune"])
+        .assert()
+        .success();
     let run = results::load(&out).unwrap();
-    assert_eq!(run.settings.as_ref().unwrap().tune, Some(false), "--no-tune");
+    assert_eq!(
+        run.settings.as_ref().unwrap().tune,
+        Some(false),
+        "--no-tune"
+    );
 }
 
 #[test]

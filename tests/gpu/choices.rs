@@ -75,6 +75,47 @@ fn decode_and_attention_choices_each_verify_and_run_their_kernels() {
 }
 
 #[test]
+fn both_f32_gemm_tiles_are_choices_the_rule_first_and_each_verifies() {
+    let Some(mut gpu) = open_vulkan() else {
+        return;
+    };
+    let gemm = |m, n, k| Workload::new(Kernel::Gemm { m, n, k }, Dtype::F32);
+    // 256 tiles of 128 x 128 and more: the rule takes the big tiles; fewer: the small ones.
+    let (big, small) = (gemm(2049, 2047, 5), gemm(67, 130, 45));
+    assert_eq!(
+        gpu.kernel_choices(&big),
+        gpu::GEMM_F32_KERNELS
+            .map(String::from)
+            .iter()
+            .rev()
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        gpu.kernel_choices(&small),
+        gpu::GEMM_F32_KERNELS.map(String::from)
+    );
+    let mut failures = Vec::new();
+    for w in [&big, &small] {
+        for c in gpu.kernel_choices(w) {
+            gpu.choose_kernel(Some(&c)).unwrap();
+            assert!(
+                gpu.kernel_choices(w).is_empty(),
+                "chosen: nothing left to choose"
+            );
+            let inputs = reference::inputs(w);
+            let variant = gpu.prepare(w, &inputs).unwrap().variant().unwrap();
+            assert_eq!(variant, c, "{w}");
+            if let Err(e) = verify(&mut gpu, w) {
+                failures.push(format!("{c}: {e}"));
+            }
+        }
+        gpu.choose_kernel(None).unwrap();
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
 fn every_cooperative_matrix_gemm_is_a_choice_and_verifies_where_one_runs() {
     let Some(mut gpu) = open_vulkan() else {
         return;

@@ -1,5 +1,6 @@
 //! The kernel choices a workload has on this adapter, for the run loop to time against each
-//! other (`run/tune.rs`): the cooperative-matrix GEMM variants for an f16 GEMM, the fused or
+//! other (`run/tune.rs`): 64 x 64 or 128 x 128 tiles for an f32 GEMM (the tile-count rule's
+//! pick first), the cooperative-matrix GEMM variants for an f16 GEMM, the fused or
 //! unfused decode layer, and the grouped or per-query-head f16 decode attention. A choice the
 //! user fixed with its environment variable (`ACCELBENCH_GEMM_F16`, `ACCELBENCH_DECODE`,
 //! `ACCELBENCH_ATTENTION`) is not offered.
@@ -7,7 +8,10 @@
 use anyhow::{Result, bail};
 
 use super::GpuBackend;
-use super::plan::{COOP_GEMMS, coop_variant, gqa_applies, workgroup_memory_fallback};
+use super::plan::{
+    COOP_GEMMS, GEMM_F32_KERNELS, coop_variant, gemm_f32_by_rule, gqa_applies,
+    workgroup_memory_fallback,
+};
 use crate::workload::{Dtype, Kernel, Workload};
 
 /// The decode layer as 11 dispatches (the default) or 7 (`ACCELBENCH_DECODE=fused`).
@@ -39,6 +43,17 @@ impl GpuBackend {
     /// on hardware adapters only: a software adapter's timings say nothing about a GPU.
     pub fn kernel_choices(&self, w: &Workload) -> Vec<String> {
         let list: Vec<String> = match &w.kernel {
+            Kernel::Gemm { m, n, .. } if w.dtype == Dtype::F32 => {
+                if self.gemm_f32.is_some() {
+                    return Vec::new();
+                }
+                let rule = gemm_f32_by_rule(*m, *n);
+                let other = GEMM_F32_KERNELS.iter().find(|k| **k != rule);
+                std::iter::once(rule)
+                    .chain(other.copied())
+                    .map(String::from)
+                    .collect()
+            }
             Kernel::Gemm { .. } if w.dtype == Dtype::F16 => {
                 if self.coop_variant.is_some()
                     || env_set("ACCELBENCH_GEMM_F16")
@@ -97,12 +112,17 @@ impl GpuBackend {
     pub fn choose_kernel(&mut self, choice: Option<&str>) -> Result<()> {
         let Some(c) = choice else {
             self.coop_variant = None;
+            self.gemm_f32 = None;
             self.decode_fused = env_decode_fused();
             self.attention_gqa = env_attention_gqa();
             return Ok(());
         };
         if let Some(v) = coop_variant(c) {
             self.coop_variant = Some(v);
+            return Ok(());
+        }
+        if let Some(k) = GEMM_F32_KERNELS.iter().find(|k| **k == c) {
+            self.gemm_f32 = Some(k);
             return Ok(());
         }
         match c {

@@ -106,6 +106,7 @@ impl GpuBackend {
             use_timestamps: true,
             attention_gqa: super::choices::env_attention_gqa(),
             coop_variant: None,
+            gemm_f32: None,
             coop_emulation: false,
             state_source,
             decode_fused: super::choices::env_decode_fused(),

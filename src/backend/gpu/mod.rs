@@ -31,8 +31,8 @@ pub use adapters::{AdapterInfo, enumerate};
 pub use datasheet::{known_f16_tensor_peak, known_fp32_peak, known_memory};
 pub use emulate::emulate_coop;
 pub use plan::{
-    COOP_CONFIG, COOP_GEMMS, CoopGemm, SPLITK_MAX, SPLITK_REDUCE, SplitK, coop_fallback, coop_grid,
-    coop_variant, split_k, workgroup_memory_fallback,
+    COOP_CONFIG, COOP_GEMMS, CoopGemm, GEMM_F32_KERNELS, SPLITK_MAX, SPLITK_REDUCE, SplitK,
+    coop_fallback, coop_grid, coop_variant, split_k, workgroup_memory_fallback,
 };
 pub use poison::poison_workgroup;
 
@@ -144,6 +144,9 @@ pub struct GpuBackend {
     /// The cooperative-matrix GEMM f16 GEMMs run where one runs, when set
     /// ([`GpuBackend::set_coop_variant`]); else `ACCELBENCH_GEMM_F16` decides.
     coop_variant: Option<&'static CoopGemm>,
+    /// The f32 GEMM kernel, when chosen ([`GpuBackend::choose_kernel`]); else the tile-count
+    /// rule picks it.
+    gemm_f32: Option<&'static str>,
     /// Test only ([`GpuBackend::set_coop_emulation`]): that kernel runs with its
     /// cooperative-matrix operations emulated in plain WGSL, on any adapter.
     coop_emulation: bool,

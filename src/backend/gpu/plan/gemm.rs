@@ -140,24 +140,38 @@ pub fn coop_grid(m: u64, n: u64, v: &CoopGemm, splits: u64) -> (u64, u64) {
     )
 }
 
-/// The GEMM kernel for a shape and its tile (vec4 columns, rows). The 128 x 128 f32 kernel
-/// (8 x 8 outputs per invocation) is the faster one once there are enough tiles to fill the
-/// GPU; below 256 of them it leaves most compute units idle, and the 64 x 64 kernel is faster.
-/// Measured on an H100 (results/h100-*): 4096^3 26.7 vs 23.5 TFLOP/s, 2048^3 26.2 vs 22.4,
-/// but 512 x 4096 x 4096 (128 tiles) 18.2 vs 21.4 and 512^3 2.5 vs 6.6.
-/// f16 takes the cooperative-matrix kernel `coop` where [`coop_fallback`] finds nothing
-/// against it, with that kernel's tile.
+/// The f32 GEMM kernels: 64 x 64 tiles, or 128 x 128 (8 x 8 per invocation).
+pub const GEMM_F32_KERNELS: [&str; 2] = ["gemm_f32_tiled", "gemm_f32_tile128"];
+
+/// Which f32 GEMM the tile-count rule picks. The 128 x 128 kernel (8 x 8 outputs per
+/// invocation) is the faster one once there are enough tiles to fill the GPU; below 256 of them
+/// it leaves most compute units idle, and the 64 x 64 kernel is faster. Measured on an H100
+/// (results/h100-*): 4096^3 26.7 vs 23.5 TFLOP/s, 2048^3 26.2 vs 22.4, but 512 x 4096 x 4096
+/// (128 tiles) 18.2 vs 21.4 and 512^3 2.5 vs 6.6. `run` also times both (`choices.rs`).
+pub(in crate::backend::gpu) fn gemm_f32_by_rule(m: u64, n: u64) -> &'static str {
+    if m.div_ceil(128) * n.div_ceil(128) >= 256 {
+        GEMM_F32_KERNELS[1]
+    } else {
+        GEMM_F32_KERNELS[0]
+    }
+}
+
+/// The kernel of a (non-split) GEMM and its tile: columns in vec4s, rows. `f32` names the f32
+/// kernel when one was chosen, else [`gemm_f32_by_rule`] picks it; f16 takes the
+/// cooperative-matrix kernel `coop` where [`coop_fallback`] finds nothing against it, with
+/// that kernel's tile.
 pub(in crate::backend::gpu) fn gemm_kernel(
     m: u64,
     n: u64,
     dtype: Dtype,
     coop: Option<&CoopGemm>,
+    f32: Option<&'static str>,
 ) -> (&'static str, u64, u64) {
     match (dtype, coop) {
-        (Dtype::F32, _) if m.div_ceil(128) * n.div_ceil(128) >= 256 => {
-            ("gemm_f32_tile128", 32, 128)
-        }
-        (Dtype::F32, _) => ("gemm_f32_tiled", 16, 64),
+        (Dtype::F32, _) => match f32.unwrap_or_else(|| gemm_f32_by_rule(m, n)) {
+            "gemm_f32_tile128" => ("gemm_f32_tile128", 32, 128),
+            _ => ("gemm_f32_tiled", 16, 64),
+        },
         (Dtype::F16, Some(v)) => (v.name, v.tile_n / 4, v.tile_m),
         (Dtype::F16, None) => ("gemm_f16_tiled", 16, 64),
     }
@@ -317,7 +331,7 @@ impl GpuBackend {
             u32_of(k4, "k/4")?,
             u32_of(n4, "n/4")?,
         ]);
-        let (name, tile_n4, tile_m) = gemm_kernel(m, n, dtype, coop);
+        let (name, tile_n4, tile_m) = gemm_kernel(m, n, dtype, coop, self.gemm_f32);
         let groups = (
             u32_of(n4.div_ceil(tile_n4), "n tiles")?,
             u32_of(m.div_ceil(tile_m), "m tiles")?,
@@ -495,7 +509,7 @@ mod tests {
     #[test]
     fn every_variants_grid_covers_c_with_no_empty_row_or_column_of_workgroups() {
         for v in COOP_GEMMS {
-            let (name, tile_n4, tile_m) = gemm_kernel(1, 1, Dtype::F16, Some(v));
+            let (name, tile_n4, tile_m) = gemm_kernel(1, 1, Dtype::F16, Some(v), None);
             assert_eq!((name, tile_n4 * 4, tile_m), (v.name, v.tile_n, v.tile_m));
             for (m, n, _) in shapes() {
                 let (gx, gy) = coop_grid(m, n, v, 1);
@@ -511,7 +525,10 @@ mod tests {
                 assert_eq!(gy3, 3 * gy, "split s takes its own row of tiles");
             }
         }
-        assert_eq!(gemm_kernel(8, 8, Dtype::F16, None).0, "gemm_f16_tiled");
+        assert_eq!(
+            gemm_kernel(8, 8, Dtype::F16, None, None).0,
+            "gemm_f16_tiled"
+        );
     }
 
     #[test]

@@ -5,9 +5,10 @@ pub(super) use attention::gqa_applies;
 mod decode;
 mod gemm;
 
+pub(super) use gemm::gemm_f32_by_rule;
 pub use gemm::{
-    COOP_CONFIG, COOP_GEMMS, CoopGemm, SPLITK_MAX, SPLITK_REDUCE, SplitK, coop_fallback, coop_grid,
-    coop_variant, split_k, workgroup_memory_fallback,
+    COOP_CONFIG, COOP_GEMMS, CoopGemm, GEMM_F32_KERNELS, SPLITK_MAX, SPLITK_REDUCE, SplitK,
+    coop_fallback, coop_grid, coop_variant, split_k, workgroup_memory_fallback,
 };
 mod gemv;
 mod rowwise;
