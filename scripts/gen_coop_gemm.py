@@ -13,6 +13,9 @@ and parameterised by the tile shape, so a new variant reuses the paths verified 
   gemm_f16_coop_k64x2      the same, two K tiles per loop iteration
   gemm_f16_coop_w64        128 x 256 of C, 8 subgroups 2 x 4 of 4 x 4 accumulators (64 x 64
                            each), BK 32, two K tiles per loop iteration
+  gemm_f16_coop_k32x2      as k64x2 with 32-deep K tiles: half the registers holding the next
+                           tile and 27,136 bytes of workgroup memory, so that two workgroups
+                           may share a compute unit
   gemm_f16_coop_k64_splitk k64 over one slice of K per workgroup (grid y = split x m tiles),
                            f32 partials, summed into C by gemm_f16_splitk_reduce
 The workgroup-memory bytes of each are printed and must match plan/gemm.rs (a test checks the
@@ -378,6 +381,7 @@ VARIANTS = {
     "gemm_f16_coop_k64": Cfg(4, 2, 64),
     "gemm_f16_coop_k64x2": Cfg(4, 2, 64, per_iter=2),
     "gemm_f16_coop_w64": Cfg(4, 4, 32, per_iter=2),
+    "gemm_f16_coop_k32x2": Cfg(4, 2, 32, per_iter=2),
     "gemm_f16_coop_k64_splitk": Cfg(4, 2, 64, split_k=True),
 }
 

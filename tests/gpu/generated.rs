@@ -73,6 +73,7 @@ fn the_cooperative_matrix_gemms_are_what_scripts_gen_coop_gemm_py_writes() {
     check_generated(
         "gen_coop_gemm.py",
         &[
+            "gemm_f16_coop_k32x2.wgsl",
             "gemm_f16_coop_k64.wgsl",
             "gemm_f16_coop_k64_splitk.wgsl",
             "gemm_f16_coop_k64x2.wgsl",

@@ -82,6 +82,7 @@ pub const KERNELS: &[KernelSource] = &[
     kernel!("gemm_f16_coop_k64", true, false, true),
     kernel!("gemm_f16_coop_k64x2", true, false, true),
     kernel!("gemm_f16_coop_w64", true, false, true),
+    kernel!("gemm_f16_coop_k32x2", true, false, true),
     kernel!("gemm_f16_coop_k64_splitk", true, false, true),
     kernel!("gemm_f16_splitk_reduce", true, false),
     kernel!("gemv_f32_subgroup", false, true),

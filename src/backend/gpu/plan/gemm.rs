@@ -40,7 +40,8 @@ pub const COOP_K64: CoopGemm = CoopGemm {
 /// Every cooperative-matrix GEMM, the default first; `ACCELBENCH_GEMM_F16=<name>` picks one.
 /// Measured on an H200 at 4096^3 (results/h200-*): k64 147 TFLOP/s, k64x2 150, in processes
 /// that ran only f16 GEMMs; k64 stays the default as the one verified at odd sizes on that
-/// machine (notes/gpu.md). w64 and k64_splitk have not run on a GPU yet.
+/// machine (notes/gpu.md). w64, k32x2 and k64_splitk have not run on a GPU yet; `run` times
+/// them all against each other on a GPU with cooperative matrices (`choices.rs`).
 pub const COOP_GEMMS: &[CoopGemm] = &[
     COOP_K64,
     // Two K tiles per loop iteration.
@@ -57,6 +58,14 @@ pub const COOP_GEMMS: &[CoopGemm] = &[
         bk: 32,
         workgroup_bytes: 35_328,
         split_k: false,
+    },
+    // As k64x2 with 32-deep K tiles: half the registers for the next tile, 10,240 (A) + 8,704
+    // (B) + 8,192 (staging) bytes, so two workgroups may share a compute unit.
+    CoopGemm {
+        name: "gemm_f16_coop_k32x2",
+        bk: 32,
+        workgroup_bytes: 27_136,
+        ..COOP_K64
     },
     // k64 over one slice of K per workgroup, f32 partials.
     CoopGemm {
