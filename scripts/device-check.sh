@@ -164,7 +164,7 @@ print("   dispatches", r.get("dispatches"), "note:", r.get("note"))'
     torch-decode)
       PYTHONUNBUFFERED=1 timeout 100 python3 scripts/torch_baseline.py "$OUT/$NAME-torch-decode.json" --decode-only ;;
     standard)
-      timeout 300 $TUNED --suite standard --out "$OUT/$NAME-vulkan-standard.json"
+      timeout 420 $TUNED --suite standard --out "$OUT/$NAME-vulkan-standard.json"
       states "$OUT/$NAME-vulkan-standard.json" ;;
     spread)
       for i in 1 2 3; do
