@@ -140,10 +140,11 @@ pub struct GpuBackend {
     use_subgroups: bool,
     use_timestamps: bool,
     /// f16 decode attention through attention_decode_split_f16_gqa where it applies
-    /// (`ACCELBENCH_ATTENTION=gqa`; not yet measured on a GPU, so not the default).
+    /// (`ACCELBENCH_ATTENTION=gqa`, or chosen by `run`'s timing; not yet measured on a GPU).
     attention_gqa: bool,
     /// The cooperative-matrix GEMM f16 GEMMs run where one runs, when set
-    /// ([`GpuBackend::set_coop_variant`]); else `ACCELBENCH_GEMM_F16` decides.
+    /// ([`GpuBackend::set_coop_variant`], or chosen by `run`'s timing through
+    /// [`GpuBackend::choose_kernel`]); else `ACCELBENCH_GEMM_F16` decides.
     coop_variant: Option<&'static CoopGemm>,
     /// The f32 GEMM kernel, when chosen ([`GpuBackend::choose_kernel`]); else the tile-count
     /// rule picks it.
@@ -154,8 +155,8 @@ pub struct GpuBackend {
     /// `nvidia-smi` and this GPU's index there, when both are found (see `crate::telemetry`).
     state_source: Option<crate::telemetry::Source>,
     /// The decode layer as 7 dispatches, RMSNorm fused into the QKV GEMV and into a fused
-    /// gate/up/SiLU GEMV (`ACCELBENCH_DECODE=fused`; not yet measured on a GPU, so not the
-    /// default).
+    /// gate/up/SiLU GEMV (`ACCELBENCH_DECODE=fused`, or chosen by `run`'s timing; not yet
+    /// measured on a GPU).
     decode_fused: bool,
     /// wgpu's shader runtime checks (clamped array indices, bounded loops, guarded integer
     /// division) and workgroup-memory zero-fill (`ACCELBENCH_SHADER_CHECKS=off` turns them
@@ -316,6 +317,13 @@ impl Backend for GpuBackend {
     fn record(&self) -> DeviceRecord {
         let peaks = self.peaks();
         let mut source = crate::results::describe_peaks(&peaks);
+        let dispatch_ns = match self.measure_dispatch_ns() {
+            Ok((value, source)) => Some(PeakFigure { value, source }),
+            Err(e) => {
+                source.push_str(&format!(" | dispatch probe failed: {e:#}"));
+                None
+            }
+        };
         if self.info.software {
             source.push_str(" | software adapter: CPU emulation, not GPU performance");
         }
@@ -332,10 +340,7 @@ impl Backend for GpuBackend {
             peaks: Some(peaks),
             cooperative_matrix: self.info.cooperative_matrix.clone(),
             copy_gbps_after: None,
-            dispatch_ns: self
-                .measure_dispatch_ns()
-                .ok()
-                .map(|(value, source)| PeakFigure { value, source }),
+            dispatch_ns,
         }
     }
 
