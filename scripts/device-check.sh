@@ -164,7 +164,32 @@ print("   dispatches", r.get("dispatches"), "note:", r.get("note"))'
     torch-decode)
       PYTHONUNBUFFERED=1 timeout 100 python3 scripts/torch_baseline.py "$OUT/$NAME-torch-decode.json" --decode-only ;;
     standard)
-      timeout 420 $TUNED --suite standard --out "$OUT/$NAME-vulkan-standard.json"
+      # The tuned run tries kernels that have never run on this GPU (w64, k32x2, k64_splitk,
+      # the fused layer, the grouped attention). First every choice once at small ragged
+      # shapes, a few seconds: if any of them fails or loses the device, the standard run
+      # goes without tuning (the defaults, verified on the H200 before) and says so.
+      PRE='import json,sys
+rows = json.load(open(sys.argv[1]))["results"]
+bad = [(r["kernel"], r["dtype"], t["choice"], t.get("error")) for r in rows
+       for t in (r.get("tuning") or {}).get("trials", []) if t.get("p50_ns") is None]
+bad += [(r["kernel"], r["dtype"], r.get("error")) for r in rows if not r["verified"]["ok"]]
+tuned = sum(1 for r in rows if r.get("tuning"))
+print("  precheck:", len(rows), "rows,", tuned, "tuned, failures:", bad)
+sys.exit(1 if bad or tuned == 0 else 0)'
+      ok=1
+      for args in "--kernel gemm --dtype f16 --shape m=257,n=130,k=300" \
+                  "--kernel decode_step --dtype f16 --model llama-3.2-1b --shape context=100" \
+                  "--kernel decode_attention --dtype f16 --shape context=130,q_heads=32,kv_heads=8,head_dim=128"; do
+        rm -f /tmp/pre.json
+        timeout 60 $TUNED --max-time-per-workload 0.2 $args --out /tmp/pre.json >/dev/null 2>/tmp/pre.err \
+          && python3 -c "$PRE" /tmp/pre.json || { ok=0; echo "precheck failed: $args"; tail -3 /tmp/pre.err; }
+      done
+      if [ $ok = 1 ]; then
+        timeout 420 $TUNED --suite standard --out "$OUT/$NAME-vulkan-standard.json"
+      else
+        echo "standard WITHOUT tuning: a kernel choice failed the precheck"
+        timeout 420 $RUN --suite standard --out "$OUT/$NAME-vulkan-standard.json"
+      fi
       states "$OUT/$NAME-vulkan-standard.json" ;;
     spread)
       for i in 1 2 3; do
