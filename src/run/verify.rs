@@ -19,14 +19,20 @@ use crate::workload::{Kernel, Workload};
 const TINY_CONTEXT: u64 = 70;
 
 /// The tiny-model stand-in that a `decode_token` workload is verified at, or `None` when `w`
-/// is small enough to verify itself.
+/// is small enough to verify itself. Its head dimension follows the model's where a kernel
+/// depends on it: a multiple of 4 (8) when the model's is one, so that the grouped f16
+/// attention kernel (which needs that) runs in the stand-in when it runs in the model; the
+/// tiny model's odd 6 otherwise.
 fn stand_in(w: &Workload) -> Option<Workload> {
     let Kernel::DecodeToken { model, context } = &w.kernel else {
         return None;
     };
-    let tiny = ModelShape::tiny();
+    let mut tiny = ModelShape::tiny();
     if model.step_weight_params() <= tiny.step_weight_params() && *context <= TINY_CONTEXT {
         return None;
+    }
+    if model.head_dim.is_multiple_of(4) {
+        tiny.head_dim = 8;
     }
     let kernel = Kernel::DecodeToken {
         model: tiny,
@@ -186,5 +192,35 @@ pub(super) fn empty_row(device_id: &str, w: &Workload) -> ResultRow {
         histogram: String::new(),
         error: None,
         extra: Default::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::Dtype;
+
+    fn token(model: ModelShape, context: u64) -> Workload {
+        Workload::new(Kernel::DecodeToken { model, context }, Dtype::F16)
+    }
+
+    fn head_dim(w: &Workload) -> u64 {
+        match &w.kernel {
+            Kernel::DecodeToken { model, .. } => model.head_dim,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn a_whole_model_is_verified_at_the_tiny_shape_with_a_head_dim_its_kernels_share() {
+        let big = ModelShape::by_name("llama-3.1-8b").unwrap();
+        assert_eq!(big.head_dim % 4, 0);
+        let s = stand_in(&token(big.clone(), 1024)).expect("a real model has a stand-in");
+        assert_eq!(head_dim(&s), 8, "a multiple of 4, as the model's: the grouped kernel runs");
+        assert!(matches!(s.kernel, Kernel::DecodeToken { context: TINY_CONTEXT, .. }));
+        let mut odd = big;
+        odd.head_dim = 126;
+        assert_eq!(head_dim(&stand_in(&token(odd, 1024)).unwrap()), 6);
+        assert!(stand_in(&token(ModelShape::tiny(), 33)).is_none(), "tiny verifies itself");
     }
 }
