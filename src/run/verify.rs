@@ -216,11 +216,24 @@ mod tests {
         let big = ModelShape::by_name("llama-3.1-8b").unwrap();
         assert_eq!(big.head_dim % 4, 0);
         let s = stand_in(&token(big.clone(), 1024)).expect("a real model has a stand-in");
-        assert_eq!(head_dim(&s), 8, "a multiple of 4, as the model's: the grouped kernel runs");
-        assert!(matches!(s.kernel, Kernel::DecodeToken { context: TINY_CONTEXT, .. }));
+        assert_eq!(
+            head_dim(&s),
+            8,
+            "a multiple of 4, as the model's: the grouped kernel runs"
+        );
+        assert!(matches!(
+            s.kernel,
+            Kernel::DecodeToken {
+                context: TINY_CONTEXT,
+                ..
+            }
+        ));
         let mut odd = big;
         odd.head_dim = 126;
         assert_eq!(head_dim(&stand_in(&token(odd, 1024)).unwrap()), 6);
-        assert!(stand_in(&token(ModelShape::tiny(), 33)).is_none(), "tiny verifies itself");
+        assert!(
+            stand_in(&token(ModelShape::tiny(), 33)).is_none(),
+            "tiny verifies itself"
+        );
     }
 }
