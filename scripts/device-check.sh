@@ -27,7 +27,8 @@
 #             runs with --no-tune
 #   spread    the Llama-3.1-8B f16 decode step in three separate processes (placement spread)
 # Expects .devbin/accelbench (release build) and .devbin/gputests (the test binary) from this
-# checkout, and .gl/*.deb (Vulkan loader) as /work/.library/device/README.md describes.
+# checkout, and .gl/*.deb (Vulkan loader) as /work/.library/device/README.md describes:
+# `bash scripts/stage-device.sh` stages all three (24 MB, within the tool's 64 MiB carry).
 # Writes at most 8 files under $OUT (the device tool returns no more).
 set -uo pipefail
 OUT=${OUT:-/tmp/accelbench-out}
