@@ -28,11 +28,6 @@ pub struct MeasuredDevice {
     pub notes: Vec<String>,
 }
 
-/// Software adapters (lavapipe, llvmpipe) are CPU work and must never be read as GPU speed.
-pub fn is_software_adapter(d: &DeviceRecord) -> bool {
-    d.kind == DeviceKind::Gpu && d.device_type.as_deref() == Some("cpu")
-}
-
 fn shape_u64(row: &ResultRow, key: &str) -> Option<u64> {
     row.shape.get(key).and_then(|v| v.as_u64())
 }
@@ -64,7 +59,7 @@ pub fn measured_devices(
     let weight_bytes = shape.elem_bytes().weight;
     let mut out = Vec::new();
     for dev in &run.devices {
-        if is_software_adapter(dev) {
+        if dev.is_software_adapter() {
             continue;
         }
         let rows: Vec<&ResultRow> = run
@@ -244,7 +239,7 @@ pub fn efficiency_from(run: &RunResults, file: &Path, family: &str) -> Result<Op
     let mut devices: Vec<&DeviceRecord> = run
         .devices
         .iter()
-        .filter(|d| !is_software_adapter(d))
+        .filter(|d| !d.is_software_adapter())
         .collect();
     devices.sort_by_key(|d| d.kind != DeviceKind::Gpu);
     for dev in devices {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Result, bail};
 
-use crate::results::{DeviceKind, DeviceRecord, Host, ResultRow, RunResults, RunSettings};
+use crate::results::{DeviceRecord, Host, ResultRow, RunResults, RunSettings};
 
 /// One results file that went into the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,15 +147,6 @@ pub fn failure_reason(row: &ResultRow) -> String {
     }
 }
 
-/// True for a GPU adapter whose driver reports it as a CPU (software rasterizer).
-pub fn is_software_adapter(device: &DeviceRecord) -> bool {
-    device.kind == DeviceKind::Gpu
-        && device
-            .device_type
-            .as_deref()
-            .is_some_and(|t| t.eq_ignore_ascii_case("cpu"))
-}
-
 /// Merge loaded results files (`(path as given, contents)`) into one report.
 ///
 /// The same device (same hostname, device name and backend) in several runs is kept once per
@@ -223,7 +214,7 @@ pub fn merge(runs: Vec<(String, RunResults)>) -> Result<MergedReport> {
             columns.push(Column {
                 id,
                 source: i,
-                software_adapter: is_software_adapter(d),
+                software_adapter: d.is_software_adapter(),
                 device: d.clone(),
             });
         }

@@ -345,6 +345,28 @@ fn one() -> u64 {
     1
 }
 
+impl RowExtra {
+    /// Append `n` to the row's note (`; `-separated).
+    pub fn add_note(&mut self, n: String) {
+        self.note = Some(match self.note.take() {
+            Some(old) => format!("{old}; {n}"),
+            None => n,
+        });
+    }
+}
+
+impl DeviceRecord {
+    /// A GPU adapter whose driver reports it as a CPU (lavapipe, llvmpipe): CPU work, never to
+    /// be read as GPU speed.
+    pub fn is_software_adapter(&self) -> bool {
+        self.kind == DeviceKind::Gpu
+            && self
+                .device_type
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("cpu"))
+    }
+}
+
 impl ResultRow {
     /// Stable identity of the workload (kernel, shape, dtype), without the device.
     pub fn workload_label(&self) -> String {

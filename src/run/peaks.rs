@@ -92,26 +92,24 @@ pub(super) fn fill_row(row: &mut ResultRow, d: &DeviceRecord) {
     };
     let spec_known =
         |pick: fn(&crate::results::DevicePeaks) -> bool| d.peaks.as_ref().is_some_and(pick);
-    let mut reasons = Vec::new();
+    let mut notes = Vec::new();
     if let Some(pct) = row.pct_peak_bw.filter(|p| *p > 100.0) {
-        reasons.push(if spec_known(|p| p.gbps.spec.is_some()) {
+        notes.push(if spec_known(|p| p.gbps.spec.is_some()) {
             format!("bandwidth at {pct:.0}% of the higher of the datasheet and measured peaks: faster than the specification, so check the byte count or the timer")
         } else {
             format!("bandwidth at {pct:.0}% of peak: the only peak is a measurement (probes at the start of the run) and this host's memory bandwidth varies from moment to moment, so the probe is not a bound; this row ran at a faster moment")
         });
     }
     if let Some(pct) = row.pct_peak_flops.filter(|p| *p > 100.0) {
-        reasons.push(if spec_known(|p| p.gflops.spec.is_some()) {
+        notes.push(if spec_known(|p| p.gflops.spec.is_some()) {
             format!("FLOP/s at {pct:.0}% of the higher of the specification and measured peaks: the cores ran faster than both (a boost above the specified clock)")
         } else {
             format!("FLOP/s at {pct:.0}% of the measured peak: the cores ran faster than during the FMA probe")
         });
     }
-    reasons.extend(dispatch_floor(row, d));
-    if !reasons.is_empty() {
-        let mut note = row.extra.note.take().map(|n| vec![n]).unwrap_or_default();
-        note.extend(reasons);
-        row.extra.note = Some(note.join("; "));
+    notes.extend(dispatch_floor(row, d));
+    for n in notes {
+        row.extra.add_note(n);
     }
 }
 

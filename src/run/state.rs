@@ -43,7 +43,7 @@ pub fn state_warnings(run: &RunResults) -> Vec<String> {
             .map(|f| f.value);
         // A software adapter's probe is the host CPU's memory, shared and noisy here; its
         // rows are not GPU figures anyway.
-        let software = d.device_type.as_deref() == Some("cpu");
+        let software = d.is_software_adapter();
         if let (Some(b), Some(a)) = (before, d.copy_gbps_after.as_ref().map(|f| f.value))
             && !software
             && b > 0.0
@@ -66,7 +66,7 @@ pub fn dispatch_summaries(run: &RunResults) -> Vec<String> {
         .iter()
         .filter_map(|d| {
             let f = d.dispatch_ns.as_ref()?;
-            let software = if d.device_type.as_deref() == Some("cpu") {
+            let software = if d.is_software_adapter() {
                 "; a software adapter, so the CPU's cost, not a GPU's"
             } else {
                 ""

@@ -70,11 +70,7 @@ impl Tuner {
             .and_then(|()| measure_one(backend, device_id, w, cfg, interrupted));
         backend.choose(None)?;
         let mut row = measured?;
-        let note = describe(&tuning, &on == w);
-        row.extra.note = Some(match row.extra.note.take() {
-            Some(n) => format!("{n}; {note}"),
-            None => note,
-        });
+        row.extra.add_note(describe(&tuning, &on == w));
         row.extra.tuning = Some(tuning);
         Ok(row)
     }

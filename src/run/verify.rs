@@ -108,10 +108,7 @@ pub(super) fn measure_one(
     row.extra.kernel_variant = prepared.variant();
     row.extra.dispatches = prepared.dispatches();
     if let Some(n) = prepared.note() {
-        row.extra.note = Some(match row.extra.note.take() {
-            Some(old) => format!("{old}; {n}"),
-            None => n,
-        });
+        row.extra.add_note(n);
     }
     let output = match prepared.run_and_read() {
         Ok(o) => o,

@@ -209,18 +209,16 @@ fn the_fused_decode_layer_is_7_dispatches_and_the_default_11() {
     let layers = model.layers as usize;
     let token = Workload::new(Kernel::DecodeToken { model, context: 33 }, Dtype::F32);
     let (step_in, token_in) = (reference::inputs(&step), reference::inputs(&token));
-    let count = |gpu: &GpuBackend, w: &Workload, inputs: &reference::Inputs| {
-        gpu.dispatch_count(w, inputs).unwrap()
+    // What the row records as `dispatches`: the prepared workload's count.
+    let count = |gpu: &mut GpuBackend, w: &Workload, inputs: &reference::Inputs| {
+        gpu.prepare(w, inputs).unwrap().dispatches().unwrap() as usize
     };
     gpu.set_decode_fused(false);
-    assert_eq!(count(&gpu, &step, &step_in), 11);
+    assert_eq!(count(&mut gpu, &step, &step_in), 11);
     // Every layer, then the final RMSNorm, the LM head GEMV and the argmax.
-    assert_eq!(count(&gpu, &token, &token_in), 11 * layers + 3);
+    assert_eq!(count(&mut gpu, &token, &token_in), 11 * layers + 3);
     gpu.set_decode_fused(true);
-    assert_eq!(count(&gpu, &step, &step_in), 7);
+    assert_eq!(count(&mut gpu, &step, &step_in), 7);
     // Every layer, then the final norm fused into the LM head GEMV, and the argmax.
-    assert_eq!(count(&gpu, &token, &token_in), 7 * layers + 2);
-    // What the row records as `dispatches`: the prepared workload's own count.
-    let prepared = gpu.prepare(&token, &token_in).unwrap();
-    assert_eq!(prepared.dispatches(), Some(7 * layers as u64 + 2));
+    assert_eq!(count(&mut gpu, &token, &token_in), 7 * layers + 2);
 }

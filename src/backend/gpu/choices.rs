@@ -8,10 +8,7 @@
 use anyhow::{Result, bail};
 
 use super::GpuBackend;
-use super::plan::{
-    COOP_GEMMS, GEMM_F32_KERNELS, coop_variant, gemm_f32_by_rule, gqa_applies,
-    workgroup_memory_fallback,
-};
+use super::plan::{COOP_GEMMS, GEMM_F32_KERNELS, coop_variant, gemm_f32_by_rule, gqa_applies};
 use crate::workload::{Dtype, Kernel, Workload};
 
 /// The decode layer as 11 dispatches (the default) or 7 (`ACCELBENCH_DECODE=fused`).
@@ -61,14 +58,9 @@ impl GpuBackend {
                 {
                     return Vec::new();
                 }
-                let limit = self.limits.max_compute_workgroup_storage_size;
                 COOP_GEMMS
                     .iter()
-                    // (Emulated under test, the kernels run wherever wgpu lets them.)
-                    .filter(|v| {
-                        self.coop_emulation
-                            || workgroup_memory_fallback(v, &self.info.name, limit).is_none()
-                    })
+                    .filter(|v| self.coop_too_big(v).is_none())
                     .map(|v| v.name.to_string())
                     .collect()
             }

@@ -281,15 +281,6 @@ impl GpuBackend {
         self.check(&format!("preparing {}", w.label()))?;
         Ok(plan)
     }
-
-    /// Dispatches one timed invocation of `w` records (for decode_step: one layer's), from the
-    /// plan `prepare` builds; `kernel_variant` names each kernel once, this counts them all.
-    pub fn dispatch_count(&self, w: &Workload, inputs: &Inputs) -> Result<usize> {
-        if let Some(why) = self.unsupported(w) {
-            bail!("{why}");
-        }
-        Ok(self.plan(w, inputs)?.dispatches.len())
-    }
 }
 
 impl Backend for GpuBackend {

@@ -4,7 +4,6 @@
 use anyhow::{Result, bail};
 
 use super::GpuBackend;
-use super::timing::encode_pass;
 
 /// Dispatches in the chain [`GpuBackend::measure_dispatch_ns`] times.
 pub const DISPATCH_CHAIN: u64 = 256;
@@ -33,20 +32,10 @@ impl GpuBackend {
         let dispatches = [d];
 
         // Check the copy once before trusting its timing.
-        let rb = self.readback(bytes);
-        let mut enc = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("copy"),
-            });
-        encode_pass(&mut enc, &dispatches, 1, None);
-        enc.copy_buffer_to_buffer(&dst, 0, &rb, 0, bytes);
-        self.queue.submit([enc.finish()]);
-        let got = self.read(&rb, bytes)?;
+        let got = self.run_untimed(&dispatches, 1, &dst, bytes)?;
         if got != bytemuck::cast_slice::<u32, u8>(&src_data) {
             bail!("the bandwidth copy kernel produced wrong data");
         }
-        drop(rb);
 
         let ts = self.new_timestamps();
         let mut iters = 1u64;
@@ -82,22 +71,13 @@ impl GpuBackend {
         let counter = self.storage_zeroed("dispatch counter", 16);
         let d = self.dispatch("dispatch_chain", &[&counter], (1, 1))?;
         let dispatches = [d];
-        let rb = self.readback(16);
-        let mut enc = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("dispatch chain"),
-            });
-        encode_pass(&mut enc, &dispatches, DISPATCH_CHAIN, None);
-        enc.copy_buffer_to_buffer(&counter, 0, &rb, 0, 16);
-        self.queue.submit([enc.finish()]);
-        let got = u32::from_le_bytes(self.read(&rb, 16)?[..4].try_into()?);
+        let raw = self.run_untimed(&dispatches, DISPATCH_CHAIN, &counter, 4)?;
+        let got = u32::from_le_bytes(raw[..4].try_into()?);
         if u64::from(got) != DISPATCH_CHAIN {
             bail!(
                 "the dispatch-chain kernel counted {got} of {DISPATCH_CHAIN} dependent dispatches: they did not run one after another"
             );
         }
-        drop(rb);
         let ts = self.new_timestamps();
         self.time_dispatches(&dispatches, DISPATCH_CHAIN, ts.as_ref())?;
         let mut best = u64::MAX;

@@ -11,6 +11,26 @@ use crate::backend::Prepared;
 use crate::results::TimerKind;
 
 impl GpuBackend {
+    /// Run `iters` repetitions of `dispatches` in one compute pass, untimed, and read back the
+    /// first `bytes` of `out` (to verify what they computed).
+    pub(super) fn run_untimed(
+        &self,
+        dispatches: &[Dispatch],
+        iters: u64,
+        out: &wgpu::Buffer,
+        bytes: u64,
+    ) -> Result<Vec<u8>> {
+        let rb = self.readback(bytes);
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("run") });
+        encode_pass(&mut enc, dispatches, iters, None);
+        enc.copy_buffer_to_buffer(out, 0, &rb, 0, round_up(bytes, 4));
+        self.check("encoding the kernel")?;
+        self.queue.submit([enc.finish()]);
+        self.read(&rb, bytes)
+    }
+
     /// Run `iters` repetitions of `dispatches` in one compute pass and return the elapsed
     /// nanoseconds: between the pass's GPU timestamps when `ts` is given, else wall clock
     /// around submit-and-wait.
@@ -150,17 +170,10 @@ pub(super) struct GpuPrepared<'a> {
 
 impl Prepared for GpuPrepared<'_> {
     fn run_and_read(&mut self) -> Result<Vec<f32>> {
-        let gpu = self.gpu;
         let bytes = self.layout.bytes();
-        let rb = gpu.readback(bytes);
-        let mut enc = gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("run") });
-        encode_pass(&mut enc, &self.sets[0], 1, None);
-        enc.copy_buffer_to_buffer(&self.output, 0, &rb, 0, round_up(bytes, 4));
-        gpu.check("encoding the kernel")?;
-        gpu.queue.submit([enc.finish()]);
-        let raw = gpu.read(&rb, bytes)?;
+        let raw = self
+            .gpu
+            .run_untimed(&self.sets[0], 1, &self.output, bytes)?;
         Ok(self.layout.decode(&raw))
     }
 

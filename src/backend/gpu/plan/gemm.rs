@@ -248,13 +248,20 @@ impl GpuBackend {
         if self.coop_emulation {
             return None;
         }
-        coop_fallback(&self.info).or_else(|| {
-            workgroup_memory_fallback(
-                self.coop_gemm(),
-                &self.info.name,
-                self.limits.max_compute_workgroup_storage_size,
-            )
-        })
+        coop_fallback(&self.info).or_else(|| self.coop_too_big(self.coop_gemm()))
+    }
+
+    /// [`workgroup_memory_fallback`] of `v` on this adapter; never under emulation (a test
+    /// path, where the kernels run wherever wgpu lets them).
+    pub(in crate::backend::gpu) fn coop_too_big(&self, v: &CoopGemm) -> Option<String> {
+        if self.coop_emulation {
+            return None;
+        }
+        workgroup_memory_fallback(
+            v,
+            &self.info.name,
+            self.limits.max_compute_workgroup_storage_size,
+        )
     }
 
     /// [`split_k`] with this adapter's largest storage binding as the partials' bound.
