@@ -4,8 +4,8 @@
 #   gputests  every kernel verified against the reference on the real adapter (tests/gpu.rs)
 #   gemm      the standard suite's f16 GEMMs, on cooperative matrices (default) and on the tiled
 #             kernel (ACCELBENCH_GEMM_F16=tiled), one results file each
-#   gemmx     kernel experiments: every cooperative-matrix GEMM variant (GEMMX, default k64,
-#             k64x2, w64, k64_splitk), tables only; gputests verifies each at ragged shapes
+#   gemmx     kernel experiments: every cooperative-matrix GEMM variant (GEMMX, default all
+#             seven), tables only; gputests verifies each at ragged shapes
 #   decode8b  only the whole-model Llama-3.1-8B f16 decode (decode_token)
 #   diagnose  the per-process slowdown of notes/gpu.md: small kernels and f16 GEMMs with and
 #             without the cooperative-matrix feature and without nvidia-smi sampling, two
@@ -85,7 +85,7 @@ for stage in $STAGES; do
       ACCELBENCH_GEMM_F16=tiled timeout 60 $RUN --suite standard --kernel gemm --dtype f16 --out "$OUT/$NAME-gemm-f16-tiled.json" ;;
     gemmx)
       # Kernel experiments: each cooperative-matrix variant on the f16 GEMM shapes, tables only.
-      for v in ${GEMMX:-gemm_f16_coop_k64 gemm_f16_coop_k64x2 gemm_f16_coop_w64 gemm_f16_coop_k64_splitk}; do
+      for v in ${GEMMX:-gemm_f16_coop_k64 gemm_f16_coop_k64x2 gemm_f16_coop_w64 gemm_f16_coop_k32x2 gemm_f16_coop_k64_splitk gemm_f16_coop_t128 gemm_f16_coop_t128_splitk}; do
         echo "--- ACCELBENCH_GEMM_F16=$v"
         ACCELBENCH_GEMM_F16=$v timeout 60 $BIN run --no-tune --device $IDX --max-time-per-workload 0.5 --suite standard --kernel gemm --dtype f16 --out /tmp/gemmx-$v.json --force 2>&1 | grep -E "^gpu0|error"
       done ;;
@@ -165,17 +165,21 @@ print("   dispatches", r.get("dispatches"), "note:", r.get("note"))'
     torch-decode)
       PYTHONUNBUFFERED=1 timeout 100 python3 scripts/torch_baseline.py "$OUT/$NAME-torch-decode.json" --decode-only ;;
     standard)
-      # The tuned run tries kernels that have never run on this GPU (w64, k32x2, k64_splitk,
-      # the fused layer, the grouped attention). First every choice once at small ragged
-      # shapes, a few seconds: if any of them fails or loses the device, the standard run
-      # goes without tuning (the defaults, verified on the H200 before) and says so.
+      # The tuned run tries kernels that have never run on this GPU (w64, k32x2, t128, the
+      # split-K GEMMs, the fused layer, the grouped attention). First every choice once at
+      # small ragged shapes, a few seconds. A choice that fails verification is only listed:
+      # the tuner never measures one that failed. If the process fails, a row fails, or an
+      # error says the device was lost, the standard run goes without tuning (the defaults,
+      # verified on the H200 before) and says so.
       PRE='import json,sys
 rows = json.load(open(sys.argv[1]))["results"]
-bad = [(r["kernel"], r["dtype"], t["choice"], t.get("error")) for r in rows
-       for t in (r.get("tuning") or {}).get("trials", []) if t.get("p50_ns") is None]
-bad += [(r["kernel"], r["dtype"], r.get("error")) for r in rows if not r["verified"]["ok"]]
+failed = [(r["kernel"], r["dtype"], t["choice"], t.get("error")) for r in rows
+          for t in (r.get("tuning") or {}).get("trials", []) if t.get("p50_ns") is None]
+bad = [(r["kernel"], r["dtype"], r.get("error")) for r in rows if not r["verified"]["ok"]]
+bad += [f for f in failed if "lost" in str(f[3]).lower()]
 tuned = sum(1 for r in rows if r.get("tuning"))
-print("  precheck:", len(rows), "rows,", tuned, "tuned, failures:", bad)
+print("  precheck:", len(rows), "rows,", tuned, "tuned; choices that failed (skipped by the tuner):", failed)
+print("  blocking:", bad)
 sys.exit(1 if bad or tuned == 0 else 0)'
       ok=1
       for args in "--kernel gemm --dtype f16 --shape m=257,n=130,k=300" \

@@ -18,6 +18,15 @@ and parameterised by the tile shape, so a new variant reuses the paths verified 
                            may share a compute unit
   gemm_f16_coop_k64_splitk k64 over one slice of K per workgroup (grid y = split x m tiles),
                            f32 partials, summed into C by gemm_f16_splitk_reduce
+  gemm_f16_coop_t128       128 x 128 of C from 128 invocations: 4 subgroups 2 x 2 of 4 x 4
+                           accumulators (64 x 64 each), BK 32, two K tiles per loop iteration;
+                           the shape llama.cpp's Vulkan backend gives its large cooperative-matrix
+                           tile on NVIDIA (read, not copied): a smaller workgroup, 23,040 bytes of
+                           workgroup memory, so that two or three may share a compute unit
+  gemm_f16_coop_t128_splitk
+                           t128's tiles over one slice of K per workgroup (one K tile per loop
+                           iteration), reduced as k64_splitk; a split variant's one-slice case
+                           runs the kernel named without `_splitk`
 The workgroup-memory bytes of each are printed and must match plan/gemm.rs (a test checks the
 kernels' declarations against it).
 
@@ -38,12 +47,14 @@ class Cfg:
         self.acc = [(i, j) for i in range(fi) for j in range(fj)]
         self.sa = (bk + 8) // 4            # vec4 per A row in workgroup memory (bk + 8 halves)
         self.sb = (self.tn + 8) // 4       # vec4 per B row (tn + 8 halves)
-        assert wm * wn == 8, "256 invocations, 8 subgroups of 32"
-        assert bk % 16 == 0 and (self.tm * bk // 4) % 256 == 0 and (bk * self.tn // 4) % 256 == 0
+        self.threads = wm * wn * 32        # invocations per workgroup (subgroups of 32)
+        self.stage = wm * wn * 256         # f32 of epilogue staging, one 16 x 16 block a subgroup
+        t = self.threads
+        assert bk % 16 == 0 and (self.tm * bk // 4) % t == 0 and (bk * self.tn // 4) % t == 0
         assert per_iter in (1, 2) and not (split_k and per_iter != 1)
 
     def workgroup_bytes(self):
-        return self.tm * self.sa * 8 + self.bk * self.sb * 8 + 2048 * 4
+        return self.tm * self.sa * 8 + self.bk * self.sb * 8 + self.stage * 4
 
 
 def epilogue(cfg):
@@ -146,13 +157,13 @@ PARAMS_SPLIT = """struct Params {
 
 def describe(cfg, chain_note):
     if cfg.split_k:
-        what = f"""// One workgroup of 256 invocations (8 subgroups of 32 in a {cfg.wm} x {cfg.wn} grid, each with {cfg.fi} x {cfg.fj}
+        what = f"""// One workgroup of {cfg.threads} invocations ({cfg.wm * cfg.wn} subgroups of 32 in a {cfg.wm} x {cfg.wn} grid, each with {cfg.fi} x {cfg.fj}
 // accumulators of 16 x 16) computes {cfg.tm} x {cfg.tn} of C over one slice of K (split-K): workgroup
 // row wg.y is split wg.y / m_tiles of m tile wg.y % m_tiles; its f32 partial sums go to `part`
 // (split s at rows s * m), and gemm_f16_splitk_reduce adds the splits into C as f16.
 //"""
     else:
-        what = f"""// One workgroup of 256 invocations (8 subgroups of 32 in a {cfg.wm} x {cfg.wn} grid, each with {cfg.fi} x {cfg.fj}
+        what = f"""// One workgroup of {cfg.threads} invocations ({cfg.wm * cfg.wn} subgroups of 32 in a {cfg.wm} x {cfg.wn} grid, each with {cfg.fi} x {cfg.fj}
 // accumulators of 16 x 16) computes {cfg.tm} x {cfg.tn} of C."""
     return f"""
 // GEMM on cooperative matrices (tensor cores) through workgroup memory: f16 inputs and output,
@@ -174,8 +185,9 @@ def staged(cfg):
     prefetch of the next tile, the K steps of a tile chained."""
     bk, tm, tn = cfg.bk, cfg.tm, cfg.tn
     steps = bk // 16
-    a_vec = tm * bk // 4 // 256   # vec4 of A per invocation
-    b_vec = bk * tn // 4 // 256   # vec4 of B per invocation
+    nt = cfg.threads
+    a_vec = tm * bk // 4 // nt    # vec4 of A per invocation
+    b_vec = bk * tn // 4 // nt    # vec4 of B per invocation
     arow = bk // 4                # vec4 per A tile row
     brow = tn // 4                # vec4 per B tile row
     la = lambda i, s: f"coopLoadT<coop_mat16x16<f16, A>>(&sa[ia{i}_{s}], SA)"
@@ -193,7 +205,7 @@ def staged(cfg):
     loads = []
     for q in range(a_vec):
         loads.append(f"""    {{
-        let i = li + {q * 256}u;
+        let i = li + {q * nt}u;
         let ar = row0 + i / {arow}u;
         let ak = t * {arow}u + i % {arow}u;
         var v = vec4<f16>(0.0h);
@@ -204,7 +216,7 @@ def staged(cfg):
     }}""")
     for q in range(b_vec):
         loads.append(f"""    {{
-        let i = li + {q * 256}u;
+        let i = li + {q * nt}u;
         let bk = t * {bk}u + i / {brow}u;
         let bc = col0 + i % {brow}u;
         var v = vec4<f16>(0.0h);
@@ -215,9 +227,9 @@ def staged(cfg):
     }}""")
     stores = []
     for q in range(a_vec):
-        stores.append(f"    sa[((li + {q*256}u) / {arow}u) * SA + (li + {q*256}u) % {arow}u] = ra[{q}];")
+        stores.append(f"    sa[((li + {q*nt}u) / {arow}u) * SA + (li + {q*nt}u) % {arow}u] = ra[{q}];")
     for q in range(b_vec):
-        stores.append(f"    sb[((li + {q*256}u) / {brow}u) * SB + (li + {q*256}u) % {brow}u] = rb[{q}];")
+        stores.append(f"    sb[((li + {q*nt}u) / {brow}u) * SB + (li + {q*nt}u) % {brow}u] = rb[{q}];")
     if cfg.per_iter == 1:
         body = half(0) + "\n" + mma_chain(cfg, steps, la, lb)
         if cfg.split_k:
@@ -296,7 +308,7 @@ def staged(cfg):
     wb = cfg.workgroup_bytes()
     mem_note = ""
     if (tm, tn, bk) != (128, 128, 64) or cfg.split_k:
-        mem_note = f"// Workgroup memory: {tm * cfg.sa * 8} (A) + {bk * cfg.sb * 8} (B) + 8192 (stage) = {wb} bytes.\n"
+        mem_note = f"// Workgroup memory: {tm * cfg.sa * 8} (A) + {bk * cfg.sb * 8} (B) + {cfg.stage * 4} (stage) = {wb} bytes.\n"
     return HEADER + describe(cfg, chain_note) + f"""
 {PARAMS_SPLIT if cfg.split_k else PARAMS}
 {bindings}
@@ -306,7 +318,7 @@ const SB: u32 = {cfg.sb}u;
 var<workgroup> sa: array<vec4<f16>, {tm * cfg.sa}>;
 var<workgroup> sb: array<vec4<f16>, {bk * cfg.sb}>;
 // One 16 x 16 f32 block per subgroup, for the epilogue.
-var<workgroup> stage: array<f32, 2048>;
+var<workgroup> stage: array<f32, {cfg.stage}>;
 
 var<private> ra: array<vec4<f16>, {a_vec}>;
 var<private> rb: array<vec4<f16>, {b_vec}>;
@@ -320,7 +332,7 @@ fn store_shared(li: u32) {{
 }}
 
 {write_block(cfg)}
-@compute @workgroup_size(256)
+@compute @workgroup_size({nt})
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
@@ -383,6 +395,8 @@ VARIANTS = {
     "gemm_f16_coop_w64": Cfg(4, 4, 32, per_iter=2),
     "gemm_f16_coop_k32x2": Cfg(4, 2, 32, per_iter=2),
     "gemm_f16_coop_k64_splitk": Cfg(4, 2, 64, split_k=True),
+    "gemm_f16_coop_t128": Cfg(4, 4, 32, per_iter=2, wm=2, wn=2),
+    "gemm_f16_coop_t128_splitk": Cfg(4, 4, 32, split_k=True, wm=2, wn=2),
 }
 
 GENERATED = "// Generated by scripts/gen_coop_gemm.py: do not edit by hand; change the generator and rerun it.\n"

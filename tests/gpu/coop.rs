@@ -114,7 +114,7 @@ fn every_cooperative_matrix_gemm_emulated_matches_the_reference_at_ragged_shapes
                             "{w}: {note}"
                         );
                     } else if v.split_k {
-                        assert_eq!(variant, "gemm_f16_coop_k64", "{w}: one slice");
+                        assert_eq!(variant, gpu::unsplit(v).name, "{w}: one slice");
                     } else {
                         assert_eq!(variant, v.name, "{w}");
                     }
@@ -160,7 +160,7 @@ fn every_cooperative_matrix_gemm_matches_the_reference_where_the_adapter_has_the
                     let variant = p.variant().unwrap_or_default();
                     assert!(
                         variant.starts_with(v.name)
-                            || (v.split_k && variant == "gemm_f16_coop_k64"),
+                            || (v.split_k && variant == gpu::unsplit(v).name),
                         "{w}: asked for {}, ran {variant}",
                         v.name
                     );

@@ -77,6 +77,8 @@ fn the_cooperative_matrix_gemms_are_what_scripts_gen_coop_gemm_py_writes() {
             "gemm_f16_coop_k64.wgsl",
             "gemm_f16_coop_k64_splitk.wgsl",
             "gemm_f16_coop_k64x2.wgsl",
+            "gemm_f16_coop_t128.wgsl",
+            "gemm_f16_coop_t128_splitk.wgsl",
             "gemm_f16_coop_w64.wgsl",
             "gemm_f16_splitk_reduce.wgsl",
         ],

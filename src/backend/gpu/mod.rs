@@ -32,7 +32,7 @@ pub use datasheet::{known_f16_tensor_peak, known_fp32_peak, known_memory};
 pub use emulate::emulate_coop;
 pub use plan::{
     COOP_CONFIG, COOP_GEMMS, CoopGemm, GEMM_F32_KERNELS, SPLITK_MAX, SPLITK_REDUCE, SplitK,
-    coop_fallback, coop_grid, coop_variant, split_k, workgroup_memory_fallback,
+    coop_fallback, coop_grid, coop_variant, split_k, unsplit, workgroup_memory_fallback,
 };
 pub use poison::poison_workgroup;
 
@@ -84,6 +84,8 @@ pub const KERNELS: &[KernelSource] = &[
     kernel!("gemm_f16_coop_w64", true, false, true),
     kernel!("gemm_f16_coop_k32x2", true, false, true),
     kernel!("gemm_f16_coop_k64_splitk", true, false, true),
+    kernel!("gemm_f16_coop_t128", true, false, true),
+    kernel!("gemm_f16_coop_t128_splitk", true, false, true),
     kernel!("gemm_f16_splitk_reduce", true, false),
     kernel!("gemv_f32_subgroup", false, true),
     kernel!("gemv_f32_shared", false, false),

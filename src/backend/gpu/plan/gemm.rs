@@ -10,7 +10,7 @@ use crate::reference::Inputs;
 use crate::workload::Dtype;
 
 /// One cooperative-matrix GEMM kernel (scripts/gen_coop_gemm.py writes them all): the tile of C
-/// one workgroup of 256 computes, its K tile, and the workgroup memory it declares.
+/// one workgroup computes, its K tile, and the workgroup memory it declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CoopGemm {
     pub name: &'static str,
@@ -40,8 +40,8 @@ pub const COOP_K64: CoopGemm = CoopGemm {
 /// Every cooperative-matrix GEMM, the default first; `ACCELBENCH_GEMM_F16=<name>` picks one.
 /// Measured on an H200 at 4096^3 (results/h200-*): k64 147 TFLOP/s, k64x2 150, in processes
 /// that ran only f16 GEMMs; k64 stays the default as the one verified at odd sizes on that
-/// machine (notes/gpu.md). w64, k32x2 and k64_splitk have not run on a GPU yet; `run` times
-/// them all against each other on a GPU with cooperative matrices (`choices.rs`).
+/// machine (notes/gpu.md). w64, k32x2, t128 and the split-K kernels have not run on a GPU yet;
+/// `run` times them all against each other on a GPU with cooperative matrices (`choices.rs`).
 pub const COOP_GEMMS: &[CoopGemm] = &[
     COOP_K64,
     // Two K tiles per loop iteration.
@@ -73,7 +73,37 @@ pub const COOP_GEMMS: &[CoopGemm] = &[
         split_k: true,
         ..COOP_K64
     },
+    COOP_T128,
+    // t128 over one slice of K per workgroup (one 32-deep K tile per loop iteration).
+    CoopGemm {
+        name: "gemm_f16_coop_t128_splitk",
+        split_k: true,
+        ..COOP_T128
+    },
 ];
+
+/// 128 x 128 of C from a workgroup of 128 invocations: 4 subgroups, each 64 x 64 (4 x 4
+/// accumulators), two 32-deep K tiles per loop iteration; 10,240 (A) + 8,704 (B) + 4,096
+/// (staging) bytes. The shape llama.cpp's Vulkan backend gives its large cooperative-matrix
+/// tile on NVIDIA: more accumulators per fragment loaded than k64's 64 x 32, and small enough
+/// workgroups that two or three may share a compute unit.
+pub const COOP_T128: CoopGemm = CoopGemm {
+    name: "gemm_f16_coop_t128",
+    tile_m: 128,
+    tile_n: 128,
+    bk: 32,
+    workgroup_bytes: 23_040,
+    split_k: false,
+};
+
+/// The kernel a split-K variant runs where its split is one slice: the one named without
+/// `_splitk` (the same tiles over all of K, in one dispatch).
+pub fn unsplit(v: &'static CoopGemm) -> &'static CoopGemm {
+    v.name
+        .strip_suffix("_splitk")
+        .and_then(coop_variant)
+        .unwrap_or(v)
+}
 
 /// Sums split-K partials into C (f16); needs no cooperative matrices.
 pub const SPLITK_REDUCE: &str = "gemm_f16_splitk_reduce";
@@ -305,7 +335,7 @@ impl GpuBackend {
             } else {
                 format!(
                     "split-K: 1 slice at this shape (enough tiles of C, or one K tile): {} alone",
-                    COOP_K64.name
+                    unsplit(v).name
                 )
             });
         }
@@ -339,7 +369,7 @@ impl GpuBackend {
             if s.splits > 1 {
                 return self.plan_gemm_split_k(m, n, k, v, s, a, b, c, layout);
             }
-            coop = Some(&COOP_K64);
+            coop = Some(unsplit(v));
         }
         let params = self.uniform(&[
             u32_of(m, "m")?,
@@ -507,6 +537,27 @@ mod tests {
         assert_eq!(COOP_GEMMS[0], COOP_K64, "k64 is the default");
         assert_eq!(coop_variant("gemm_f16_coop_w64").unwrap().tile_n, 256);
         assert_eq!(coop_variant("tiled"), None);
+    }
+
+    #[test]
+    fn a_split_variants_one_slice_runs_its_namesake_with_the_same_tiles() {
+        let mut split = 0;
+        for v in COOP_GEMMS {
+            let u = unsplit(v);
+            if v.split_k {
+                split += 1;
+                assert_eq!(format!("{}_splitk", u.name), v.name);
+                assert!(!u.split_k, "{}", v.name);
+                assert_eq!((u.tile_m, u.tile_n, u.bk), (v.tile_m, v.tile_n, v.bk));
+            } else {
+                assert_eq!(u, v);
+            }
+        }
+        assert_eq!(split, 2);
+        assert_eq!(
+            unsplit(coop_variant("gemm_f16_coop_t128_splitk").unwrap()),
+            &COOP_T128
+        );
     }
 
     #[test]

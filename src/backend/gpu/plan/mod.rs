@@ -8,7 +8,7 @@ mod gemm;
 pub(super) use gemm::gemm_f32_by_rule;
 pub use gemm::{
     COOP_CONFIG, COOP_GEMMS, CoopGemm, GEMM_F32_KERNELS, SPLITK_MAX, SPLITK_REDUCE, SplitK,
-    coop_fallback, coop_grid, coop_variant, split_k, workgroup_memory_fallback,
+    coop_fallback, coop_grid, coop_variant, split_k, unsplit, workgroup_memory_fallback,
 };
 mod gemv;
 mod rowwise;
