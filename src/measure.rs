@@ -206,6 +206,82 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * frac
 }
 
+/// Modified Z-score above which a sample is an outlier: hyperfine's threshold (its
+/// `outlier_detection.rs`), far looser than Iglewicz and Hoaglin's 3.5, so that only samples
+/// from a different state of the machine count, not the ordinary spread of timings.
+pub const OUTLIER_Z: f64 = 14.0;
+
+/// The spread (1.4826 x MAD, the normal-consistent scale) is taken as at least this fraction
+/// of the median, so that on very steady samples (GPU timestamps, a fake backend's constant
+/// times) a deviation under 14 x 0.5% = 7% of the median is never an outlier.
+pub const OUTLIER_MIN_SCALE: f64 = 0.005;
+
+/// Samples far from the rest, by the modified Z-score `|x - median| / (1.4826 MAD)` (with the
+/// scale at least [`OUTLIER_MIN_SCALE`] of the median).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Outliers {
+    /// Outliers above the median (slower than the rest).
+    pub slow: usize,
+    /// Outliers below the median (faster than the rest).
+    pub fast: usize,
+    /// The slowest sample over the median.
+    pub max_over_median: f64,
+    /// The fastest sample over the median.
+    pub min_over_median: f64,
+}
+
+/// The outliers of `samples` (any order), or `None` when there are none (or fewer than three
+/// samples, or a median that is not positive). At most half the samples can be outliers: half
+/// lie within one MAD of the median, where the Z-score is under 1.
+pub fn outliers(samples: &[f64]) -> Option<Outliers> {
+    if samples.len() < 3 {
+        return None;
+    }
+    let mut s = samples.to_vec();
+    sort_f64(&mut s);
+    let med = percentile(&s, 50.0);
+    if med.is_nan() || med <= 0.0 {
+        return None;
+    }
+    let mut dev: Vec<f64> = s.iter().map(|x| (x - med).abs()).collect();
+    sort_f64(&mut dev);
+    let mad = percentile(&dev, 50.0);
+    let scale = (1.4826 * mad).max(OUTLIER_MIN_SCALE * med);
+    let limit = OUTLIER_Z * scale;
+    let slow = s.iter().filter(|&&x| x - med > limit).count();
+    let fast = s.iter().filter(|&&x| med - x > limit).count();
+    (slow + fast > 0).then(|| Outliers {
+        slow,
+        fast,
+        max_over_median: s[s.len() - 1] / med,
+        min_over_median: s[0] / med,
+    })
+}
+
+impl Outliers {
+    /// The row note: how many, how far, and what it means for the figures.
+    pub fn note(&self, samples: usize) -> String {
+        let mut parts = Vec::new();
+        if self.slow > 0 {
+            parts.push(format!(
+                "{} slower (the slowest {:.2}x the median)",
+                self.slow, self.max_over_median
+            ));
+        }
+        if self.fast > 0 {
+            parts.push(format!(
+                "{} faster (the fastest {:.2}x the median)",
+                self.fast, self.min_over_median
+            ));
+        }
+        format!(
+            "{} of {samples} samples are outliers (modified Z-score over {OUTLIER_Z}, as hyperfine counts them): {}; the device was in more than one state while this was timed (clocks, other work on it), so the median is reported and the mean and tail percentiles are not this kernel's speed",
+            self.slow + self.fast,
+            parts.join(", ")
+        )
+    }
+}
+
 /// Summary statistics of samples (any order), plus the 95% CI of the median.
 pub fn summarize(samples: &[f64]) -> (LatencyNs, [f64; 2]) {
     if samples.is_empty() {
@@ -296,6 +372,38 @@ mod tests {
                 for (x, y) in [(a.p50, b.p50), (a.p99, b.p99), (a.mean, b.mean), (a.stddev, b.stddev)] {
                     prop_assert!((x * c - y).abs() <= 1e-9 * y.abs().max(1.0));
                 }
+            }
+
+            #[test]
+            fn at_most_half_the_samples_are_outliers_and_scaling_changes_none(
+                v in samples(), c in 0.5f64..4.0,
+            ) {
+                let o = outliers(&v);
+                if let Some(o) = o {
+                    prop_assert!(o.slow + o.fast <= v.len() / 2, "{o:?} of {}", v.len());
+                    prop_assert!(o.max_over_median >= 1.0 && o.min_over_median <= 1.0);
+                    prop_assert!(o.slow == 0 || o.max_over_median > 1.0 + OUTLIER_Z * OUTLIER_MIN_SCALE);
+                }
+                let scaled: Vec<f64> = v.iter().map(|x| x * c).collect();
+                let p = outliers(&scaled);
+                prop_assert_eq!(o.map(|o| (o.slow, o.fast)), p.map(|p| (p.slow, p.fast)));
+            }
+
+            #[test]
+            fn steady_samples_have_no_outliers_and_one_far_sample_is_found(
+                n in 10usize..300, jitter in 0.0f64..0.02, seed in any::<u64>(), far in 1.5f64..10.0,
+            ) {
+                let mut rng = crate::reference::SplitMix64::new(seed);
+                // Within +-2% of 1000: no sample is 7% away from the median.
+                let mut v: Vec<f64> = (0..n)
+                    .map(|_| 1000.0 * (1.0 + jitter * rng.uniform() as f64))
+                    .collect();
+                prop_assert_eq!(outliers(&v), None);
+                // One sample far slower is an outlier, and the only one.
+                v.push(1000.0 * (1.0 + jitter) * far);
+                let o = outliers(&v).expect("the far sample");
+                prop_assert_eq!((o.slow, o.fast), (1, 0));
+                prop_assert!(o.max_over_median > far * 0.95);
             }
 
             #[test]

@@ -30,6 +30,9 @@ struct Script {
     /// Kernel choices offered for every workload: name, ns per invocation, wrong output. The
     /// first is the default.
     choices: Vec<(&'static str, u64, bool)>,
+    /// Every this-many-th timing call of a prepared workload takes three times as long (a
+    /// device that changes state now and then).
+    slow_every: Option<u64>,
 }
 
 /// A device whose kernels take `1000 + 10 x index` ns, every time, and return the reference's
@@ -47,6 +50,8 @@ struct FakePrepared {
     output: Vec<f32>,
     ns_per_iter: u64,
     interrupt: Option<Arc<AtomicBool>>,
+    slow_every: Option<u64>,
+    calls: u64,
 }
 
 impl Prepared for FakePrepared {
@@ -57,7 +62,11 @@ impl Prepared for FakePrepared {
         if let Some(flag) = &self.interrupt {
             flag.store(true, Ordering::SeqCst);
         }
-        Ok(iters * self.ns_per_iter)
+        self.calls += 1;
+        let slow = self
+            .slow_every
+            .is_some_and(|k| self.calls.is_multiple_of(k));
+        Ok(iters * self.ns_per_iter * if slow { 3 } else { 1 })
     }
 }
 
@@ -142,6 +151,8 @@ impl Backend for Fake {
             output,
             ns_per_iter: choice.map_or(1000 + 10 * n as u64, |c| c.1),
             interrupt,
+            slow_every: self.script.slow_every,
+            calls: 0,
         }))
     }
 }
@@ -205,7 +216,54 @@ fn a_fake_run_writes_every_workload_with_its_deterministic_timing() {
         assert!(r.is_valid(), "{}: {:?}", r.workload_label(), r.error);
         assert_eq!(r.ns.p50, 1000.0 + 10.0 * i as f64, "{}", r.workload_label());
         assert!(table.contains(&r.workload_label()));
+        assert_eq!(r.extra.outliers, None, "steady samples");
     }
+    assert!(run::outlier_warnings(&run).is_empty());
+}
+
+#[test]
+fn samples_from_a_second_state_of_the_device_are_outliers_noted_on_the_row_and_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let script = Script {
+        slow_every: Some(5),
+        ..Script::default()
+    };
+    execute(&script, &out, &AtomicBool::new(false)).unwrap();
+    let run = results::load(&out).unwrap();
+    for (i, r) in run.results.iter().enumerate() {
+        let label = r.workload_label();
+        // The median is the steady state's; the slow samples are counted, not hidden.
+        assert_eq!(r.ns.p50, 1000.0 + 10.0 * i as f64, "{label}");
+        assert_eq!(r.ns.max, 3.0 * r.ns.p50, "{label}");
+        let o = r.extra.outliers.expect("the slow samples are outliers");
+        assert_eq!(o.fast, 0, "{label}");
+        assert!(
+            o.slow >= 1 && o.slow <= r.samples as usize / 4,
+            "{label}: {o:?}"
+        );
+        assert!((o.max_over_median - 3.0).abs() < 1e-9, "{label}: {o:?}");
+        let note = r.extra.note.as_deref().unwrap_or_default();
+        assert!(
+            note.contains(&format!("{} of {} samples are outliers", o.slow, r.samples))
+                && note.contains("the slowest 3.00x the median"),
+            "{label}: {note}"
+        );
+    }
+    let warnings = run::outlier_warnings(&run);
+    assert_eq!(
+        warnings.len(),
+        1,
+        "one line for the one device: {warnings:?}"
+    );
+    assert!(
+        warnings[0].starts_with(&format!(
+            "cpu: {} row(s) had statistical outliers",
+            run.results.len()
+        )),
+        "{}",
+        warnings[0]
+    );
 }
 
 /// A run interrupted while the `at`-th workload is timed: it says so, and its file is partial.

@@ -313,6 +313,9 @@ pub struct RowExtra {
     /// timed (NVIDIA GPUs with `nvidia-smi`; see [`crate::telemetry`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_state: Option<crate::telemetry::DeviceState>,
+    /// Samples far from the rest ([`crate::measure::outliers`]), when there were any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outliers: Option<crate::measure::Outliers>,
 }
 
 /// Kernel choices timed briefly against each other before a row was measured.

@@ -22,7 +22,9 @@ mod tune;
 mod verify;
 
 pub use devices::{DeviceSelector, devices};
-pub use state::{PROBE_DRIFT, dispatch_summaries, state_summaries, state_warnings};
+pub use state::{
+    PROBE_DRIFT, dispatch_summaries, outlier_warnings, state_summaries, state_warnings,
+};
 pub use table::write_table;
 
 use devices::open_backends;
@@ -271,7 +273,10 @@ pub fn execute(
     {
         eprintln!("note: {n}");
     }
-    for w in state_warnings(&run) {
+    for w in state_warnings(&run)
+        .into_iter()
+        .chain(outlier_warnings(&run))
+    {
         eprintln!("warning: {w}");
     }
     let failed = run.results.iter().filter(|r| !r.is_valid()).count();

@@ -59,6 +59,38 @@ pub fn state_warnings(run: &RunResults) -> Vec<String> {
     out
 }
 
+/// One line per device whose rows had statistical outliers (`outliers`): how many rows, and
+/// the one whose slowest sample was furthest from its median. hyperfine says the same of a
+/// command whose runs spread so.
+pub fn outlier_warnings(run: &RunResults) -> Vec<String> {
+    run.devices
+        .iter()
+        .filter_map(|d| {
+            let rows: Vec<&crate::results::ResultRow> = run
+                .results
+                .iter()
+                .filter(|r| r.device == d.id && r.extra.outliers.is_some())
+                .collect();
+            let worst = rows.iter().max_by(|a, b| {
+                let f = |r: &crate::results::ResultRow| {
+                    r.extra.outliers.map_or(1.0, |o| o.max_over_median)
+                };
+                f(a).total_cmp(&f(b))
+            })?;
+            let o = worst.extra.outliers?;
+            Some(format!(
+                "{}: {} row(s) had statistical outliers among their samples, most of all {} ({} of {} samples, the slowest {:.2}x the median): something else ran, or the device changed state, while they were timed; their medians stand, but consider re-running on a quiet machine (the rows' notes say more)",
+                d.id,
+                rows.len(),
+                worst.workload_label(),
+                o.slow + o.fast,
+                worst.samples,
+                o.max_over_median,
+            ))
+        })
+        .collect()
+}
+
 /// One line per device with a dispatch probe: what one dependent dispatch costs there, the
 /// floor under every row of many small kernels (a decode step, a whole-model decode).
 pub fn dispatch_summaries(run: &RunResults) -> Vec<String> {

@@ -160,6 +160,10 @@ pub(super) fn measure_one(
         row.tokens_per_s = Some(1e9 / ns.p50);
     }
     row.histogram = crate::results::histogram::encode(&samples.per_invocation_ns)?;
+    if let Some(o) = measure::outliers(&samples.per_invocation_ns) {
+        row.extra.add_note(o.note(samples.per_invocation_ns.len()));
+        row.extra.outliers = Some(o);
+    }
     Ok(row)
 }
 

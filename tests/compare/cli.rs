@@ -215,7 +215,7 @@ fn a_negative_threshold_is_rejected_with_exit_code_2() {
 }
 
 #[test]
-fn a_change_of_kernel_or_a_reduced_gpu_clock_is_noted_beside_the_verdicts() {
+fn a_change_of_kernel_a_reduced_gpu_clock_or_outliers_are_noted_beside_the_verdicts() {
     let load = |name: &str| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
     };
@@ -238,6 +238,9 @@ fn a_change_of_kernel_or_a_reduced_gpu_clock_is_noted_beside_the_verdicts() {
         "max_sm_clock_mhz": 1980.0,
         "mem_clock_mhz": {"min": 2619.0, "p50": 2619.0, "max": 2619.0},
         "limit_reasons": ["hw_slowdown"]
+    });
+    b["outliers"] = serde_json::json!({
+        "slow": 2, "fast": 0, "max_over_median": 2.75, "min_over_median": 0.99
     });
     let put = |v: &mut serde_json::Value, row: serde_json::Value| {
         let rows = v["results"].as_array_mut().unwrap();
@@ -270,4 +273,10 @@ fn a_change_of_kernel_or_a_reduced_gpu_clock_is_noted_beside_the_verdicts() {
         "{text}"
     );
     assert!(!text.contains("of the baseline were timed"), "{text}");
+    assert!(
+        text.contains("1 row(s) of the baseline had statistical outliers")
+            && text.contains("the slowest 2.75x its median"),
+        "{text}"
+    );
+    assert!(!text.contains("of the candidate had statistical"), "{text}");
 }
