@@ -275,7 +275,7 @@ impl Outliers {
             ));
         }
         format!(
-            "{} of {samples} samples are outliers (modified Z-score over {OUTLIER_Z}, as hyperfine counts them): {}; the device was in more than one state while this was timed (clocks, other work on it), so the median is reported and the mean and tail percentiles are not this kernel's speed",
+            "{} of {samples} samples are outliers, {} (modified Z-score over {OUTLIER_Z}): the median stands, the mean and tail are the machine's state",
             self.slow + self.fast,
             parts.join(", ")
         )
