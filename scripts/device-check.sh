@@ -42,7 +42,18 @@ chmod +x .devbin/* || true
 BIN=.devbin/accelbench
 export XDG_RUNTIME_DIR=$(mktemp -d); chmod 700 "$XDG_RUNTIME_DIR"
 date -u
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem,memory.total --format=csv
+nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem,memory.total,persistence_mode,compute_mode,power.limit --format=csv
+# The whole call beside the machine's own record, one line a second: power, utilization,
+# clocks, memory, temperature (dmon.txt); and every 5 s the compute processes on the GPU,
+# since a GPU shared with another job would explain the per-process slowdowns of notes/gpu.md
+# (another process's line, or memory in use that is not ours).
+nvidia-smi dmon -s pucmt -o T >"$OUT/dmon.txt" 2>&1 &
+DMON=$!
+( while sleep 5; do
+    echo "apps $(date -u +%T): $(nvidia-smi --query-compute-apps=pid,process_name,used_memory --format=csv,noheader 2>&1 | tr '\n' ';') used $(nvidia-smi --query-gpu=memory.used,utilization.gpu --format=csv,noheader 2>&1)"
+  done ) >"$OUT/apps.txt" 2>&1 &
+APPS=$!
+trap 'kill $DMON $APPS 2>/dev/null' EXIT
 $BIN devices --json >"$OUT/devices.json" 2>/dev/null
 if ! grep -q '"vulkan"' "$OUT/devices.json"; then
   echo "no Vulkan adapter with the default ICD search; pointing at the NVIDIA ICD"
