@@ -143,6 +143,18 @@ fn cell_spans(w: &merge::WorkloadRow, col: usize) -> Vec<Span> {
                 if let Some(n) = row.extra.device_state.as_ref().and_then(|s| s.cell_note()) {
                     spans.extend([Span::Break, text(format!("reduced clock: {n}"))]);
                 }
+                // Samples from a second state of the machine: the p50 stands, the p99 is theirs.
+                if let Some(o) = row.extra.outliers {
+                    spans.extend([
+                        Span::Break,
+                        text(format!(
+                            "outliers: {} of {} samples, up to {:.2}x the p50",
+                            o.slow + o.fast,
+                            row.samples,
+                            o.max_over_median
+                        )),
+                    ]);
+                }
                 if row.extra.in_cache {
                     spans.extend([Span::Break, text("in cache: not a memory figure")]);
                 }

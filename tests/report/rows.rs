@@ -257,3 +257,44 @@ fn cells_timed_at_a_reduced_clock_say_so() {
     assert_eq!(other[col("sm_clock_mhz")], "");
     assert_eq!(other[col("reduced_clock")], "");
 }
+
+#[test]
+fn cells_whose_samples_had_outliers_say_how_many_and_how_far() {
+    // The H200 run's Llama-3.1-8B whole model, whose samples came from two states (p50 10.3 ms,
+    // max 30.3 ms), given the `outliers` that `run` now records.
+    let mut file: Value = serde_json::from_str(
+        &std::fs::read_to_string("results/h200-vulkan-standard-2026-12-01.json").unwrap(),
+    )
+    .unwrap();
+    let rows = file["results"].as_array_mut().unwrap();
+    let token = rows
+        .iter_mut()
+        .find(|r| r["kernel"] == "decode_token" && r["shape"]["model"] == "llama-3.1-8b")
+        .unwrap();
+    assert_eq!(token["samples"], 30);
+    token["outliers"] = serde_json::json!({
+        "slow": 9, "fast": 0, "max_over_median": 2.956, "min_over_median": 0.996
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h200.json");
+    std::fs::write(&path, serde_json::to_string(&file).unwrap()).unwrap();
+    let md = crate::common::stdout_of(accelbench().args([
+        "report",
+        path.to_str().unwrap(),
+        "--format",
+        "md",
+    ]));
+    let line = |needle: &str| {
+        md.lines()
+            .find(|l| l.starts_with("| decode_token") && l.contains(needle))
+            .unwrap_or_else(|| panic!("no decode_token row with {needle} in:\n{md}"))
+            .to_string()
+    };
+    let big = line("llama-3.1-8b");
+    assert!(
+        big.contains("outliers: 9 of 30 samples, up to 2.96x the p50"),
+        "{big}"
+    );
+    let small = line("llama-3.2-1b");
+    assert!(!small.contains("outliers"), "{small}");
+}
