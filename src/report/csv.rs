@@ -67,6 +67,8 @@ const HEADER: &[&str] = &[
     "sm_clock_mhz",
     "mem_clock_mhz",
     "reduced_clock",
+    "outlier_samples",
+    "outlier_max_over_p50",
 ];
 
 /// Every result as CSV. Rows without a trustworthy timing have status `FAILED` and empty
@@ -154,6 +156,10 @@ impl Exporter for CsvExporter {
                 f.push(opt(state.map(|s| s.sm_clock_mhz.p50)));
                 f.push(opt(state.map(|s| s.mem_clock_mhz.p50)));
                 f.push(state.and_then(|s| s.cell_note()).unwrap_or_default());
+                // Samples from a second state of the machine (`outliers`): how many, how far.
+                let o = row.extra.outliers;
+                f.push(opt(o.map(|o| (o.slow + o.fast) as f64)));
+                f.push(opt(o.map(|o| o.max_over_median)));
                 debug_assert_eq!(f.len(), HEADER.len());
                 rows.push(f);
             }

@@ -297,4 +297,27 @@ fn cells_whose_samples_had_outliers_say_how_many_and_how_far() {
     );
     let small = line("llama-3.2-1b");
     assert!(!small.contains("outliers"), "{small}");
+
+    let csv = crate::common::stdout_of(accelbench().args([
+        "report",
+        path.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]));
+    let records = parse_csv(&csv);
+    let col = |name: &str| records[0].iter().position(|h| h == name).unwrap();
+    let token = |model: &str| {
+        records
+            .iter()
+            .find(|r| {
+                r[col("kernel")] == "decode_token"
+                    && r[col("workload")].contains(model)
+                    && r[col("device_id")] == "gpu0"
+            })
+            .unwrap_or_else(|| panic!("no {model} row"))
+    };
+    let big = token("llama-3.1-8b");
+    assert_eq!(big[col("outlier_samples")], "9");
+    assert_eq!(big[col("outlier_max_over_p50")], "2.956");
+    assert_eq!(token("llama-3.2-1b")[col("outlier_samples")], "");
 }
