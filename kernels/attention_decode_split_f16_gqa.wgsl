@@ -11,7 +11,10 @@ enable f16;
 // - scores: 4 invocations per position, each a quarter of the row's vec4s, against every query
 //   head of the group (queries in workgroup memory);
 // - softmax per query head: 32 invocations per head, two positions each, then a tree;
-// - values: one invocation per (query head, vec4 of the head), a running vec4 sum over the split.
+// - values: invocation (slice, vec4 d of the head) reads V[t][d] for every `slices`-th position t
+//   of the split once, for every query head of the group (vec4 sums in registers), so each
+//   invocation has 64 / slices independent loads in flight, not one chain of 64; the slices'
+//   sums meet in workgroup memory.
 
 struct Params {
     context: u32,
@@ -35,10 +38,10 @@ struct Params {
 
 const CHUNK: u32 = 64u;
 const MAX_GROUP: u32 = 8u;
-// The group's queries, [group][head_dim].
-var<workgroup> qs: array<f32, 2048>;
-// Partial dot products, [invocation][query head].
-var<workgroup> part: array<f32, 2048>;
+// Scores phase: the group's queries [group][head_dim] at 0 and partial dot products
+// [invocation][query head] at QS; values phase: the slices' sums [slice][group][head_dim].
+const QS: u32 = 2048u;
+var<workgroup> scratch: array<f32, 4096>;
 // Scores, then probabilities, [query head][position].
 var<workgroup> sc: array<f32, 512>;
 // Tree reductions, [query head][32].
@@ -58,7 +61,7 @@ fn main(
     let count = min(CHUNK, p.context - first);
 
     for (var i = li; i < group * hd; i += 256u) {
-        qs[i] = f32(q[kvh * group * hd + i]);
+        scratch[i] = f32(q[kvh * group * hd + i]);
     }
     workgroupBarrier();
 
@@ -74,13 +77,13 @@ fn main(
             for (var g = 0u; g < MAX_GROUP; g++) {
                 if (g < group) {
                     let qb = g * hd + j * 4u;
-                    acc[g] += dot(kv, vec4<f32>(qs[qb], qs[qb + 1u], qs[qb + 2u], qs[qb + 3u]));
+                    acc[g] += dot(kv, vec4<f32>(scratch[qb], scratch[qb + 1u], scratch[qb + 2u], scratch[qb + 3u]));
                 }
             }
         }
     }
     for (var g = 0u; g < MAX_GROUP; g++) {
-        part[li * MAX_GROUP + g] = acc[g];
+        scratch[QS + li * MAX_GROUP + g] = acc[g];
     }
     workgroupBarrier();
     for (var i = li; i < group * CHUNK; i += 256u) {
@@ -88,8 +91,8 @@ fn main(
         let tt = i % CHUNK;
         var s = -3.0e38;
         if (tt < count) {
-            let b = tt * 4u * MAX_GROUP + g;
-            s = (part[b] + part[b + MAX_GROUP] + part[b + 2u * MAX_GROUP] + part[b + 3u * MAX_GROUP]) * p.scale;
+            let b = QS + tt * 4u * MAX_GROUP + g;
+            s = (scratch[b] + scratch[b + MAX_GROUP] + scratch[b + 2u * MAX_GROUP] + scratch[b + 3u * MAX_GROUP]) * p.scale;
         }
         sc[i] = s;
     }
@@ -133,16 +136,44 @@ fn main(
         part_ml[(kvh * group + g) * p.splits + split] = vec2<f32>(m, red[li]);
     }
 
-    // Values: invocation i takes query head i / hd4 and vec4 i % hd4 of the head.
+    // Values: invocation (slice sl, vec4 d4) sums positions sl, sl + slices, ... for every query
+    // head of the group; as many slices as fit both the 256 invocations and the 4096 floats of
+    // `scratch` (8 for 4 query heads of 128, 4 for 8).
     let vb = (kvh * p.context + first) * hd4;
+    let slices = min(256u / hd4, 4096u / (group * hd));
+    let sl = li / hd4;
+    let d4 = li % hd4;
+    if (sl < slices) {
+        var o = array<vec4<f32>, 8>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0),
+                                    vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+        for (var tt = sl; tt < count; tt += slices) {
+            let vv = vec4<f32>(v[vb + tt * hd4 + d4]);
+            for (var g = 0u; g < MAX_GROUP; g++) {
+                if (g < group) {
+                    o[g] += sc[g * CHUNK + tt] * vv;
+                }
+            }
+        }
+        for (var g = 0u; g < MAX_GROUP; g++) {
+            if (g < group) {
+                let b = ((sl * group + g) * hd4 + d4) * 4u;
+                scratch[b] = o[g].x;
+                scratch[b + 1u] = o[g].y;
+                scratch[b + 2u] = o[g].z;
+                scratch[b + 3u] = o[g].w;
+            }
+        }
+    }
+    workgroupBarrier();
     for (var i = li; i < group * hd4; i += 256u) {
         let gg = i / hd4;
-        let d4 = i % hd4;
+        let e4 = i % hd4;
         var o = vec4<f32>(0.0);
-        for (var tt = 0u; tt < count; tt++) {
-            o += sc[gg * CHUNK + tt] * vec4<f32>(v[vb + tt * hd4 + d4]);
+        for (var s = 0u; s < slices; s++) {
+            let b = ((s * group + gg) * hd4 + e4) * 4u;
+            o += vec4<f32>(scratch[b], scratch[b + 1u], scratch[b + 2u], scratch[b + 3u]);
         }
-        let ob = ((kvh * group + gg) * p.splits + split) * hd + d4 * 4u;
+        let ob = ((kvh * group + gg) * p.splits + split) * hd + e4 * 4u;
         part_o[ob] = o.x;
         part_o[ob + 1u] = o.y;
         part_o[ob + 2u] = o.z;

@@ -31,6 +31,10 @@ fn the_grouped_f16_attention_kernel_matches_the_reference_alone_and_inside_the_d
         attention(131, 4, 2, 20, Dtype::F16),
         attention(65, 3, 3, 4, Dtype::F16),
         attention(200, 8, 1, 12, Dtype::F16),
+        // Llama-3.1-8B's heads (8 value slices of 128-wide heads for 4 query heads), and the
+        // largest group at the largest head (2 slices, all 4096 floats of the scratch).
+        attention(130, 32, 8, 128, Dtype::F16),
+        attention(70, 8, 1, 256, Dtype::F16),
         Workload::new(
             Kernel::DecodeStep {
                 model: gqa_model.clone(),
