@@ -185,8 +185,8 @@ pub(super) fn assemble(
     }
     notes.extend(state_notes(baseline.0, "baseline"));
     notes.extend(state_notes(candidate.0, "candidate"));
-    notes.extend(outlier_notes(baseline.0, "baseline"));
-    notes.extend(outlier_notes(candidate.0, "candidate"));
+    notes.extend(outlier_notes(baseline, "baseline"));
+    notes.extend(outlier_notes(candidate, "candidate"));
     notes.extend(variant_notes(baseline.0, candidate.0));
     Comparison {
         threshold_pct,
@@ -220,9 +220,10 @@ fn state_notes(run: &RunResults, which: &str) -> Option<String> {
     ))
 }
 
-/// Rows of one side whose samples had statistical outliers (`outliers`): their p99 (and any
-/// tail) change may be the machine's state while they were timed rather than the code.
-fn outlier_notes(run: &RunResults, which: &str) -> Option<String> {
+/// Rows of one side's file (the first run of a directory) whose samples had statistical
+/// outliers (`outliers`): their p99 (and any tail) change may be the machine's state while
+/// they were timed rather than the code.
+fn outlier_notes((run, path): (&RunResults, &Path), which: &str) -> Option<String> {
     let flagged: Vec<(&ResultRow, crate::measure::Outliers)> = run
         .results
         .iter()
@@ -230,8 +231,9 @@ fn outlier_notes(run: &RunResults, which: &str) -> Option<String> {
         .collect();
     let (first, o) = flagged.first()?;
     Some(format!(
-        "{} row(s) of the {which} had statistical outliers among their samples (first: {} on {}, {} of {} samples, the slowest {:.2}x its median); the medians compared are robust to them, the p99 changes are not",
+        "{} row(s) of the {which} ('{}') had statistical outliers among their samples (first: {} on {}, {} of {} samples, the slowest {:.2}x its median); the medians compared are robust to them, the p99 changes are not",
         flagged.len(),
+        path.display(),
         first.workload_label(),
         first.device,
         o.slow + o.fast,

@@ -274,8 +274,10 @@ fn a_change_of_kernel_a_reduced_gpu_clock_or_outliers_are_noted_beside_the_verdi
     );
     assert!(!text.contains("of the baseline were timed"), "{text}");
     assert!(
-        text.contains("1 row(s) of the baseline had statistical outliers")
-            && text.contains("the slowest 2.75x its median"),
+        text.contains(&format!(
+            "1 row(s) of the baseline ('{}') had statistical outliers",
+            bp.display()
+        )) && text.contains("the slowest 2.75x its median"),
         "{text}"
     );
     assert!(!text.contains("of the candidate had statistical"), "{text}");
