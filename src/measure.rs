@@ -259,6 +259,11 @@ pub fn outliers(samples: &[f64]) -> Option<Outliers> {
 }
 
 impl Outliers {
+    /// Outliers on either side of the median.
+    pub fn count(&self) -> usize {
+        self.slow + self.fast
+    }
+
     /// The row note: how many, how far, and what it means for the figures.
     pub fn note(&self, samples: usize) -> String {
         let mut parts = Vec::new();
@@ -276,7 +281,7 @@ impl Outliers {
         }
         format!(
             "{} of {samples} samples are outliers, {} (modified Z-score over {OUTLIER_Z}): the median stands, the mean and tail are the machine's state",
-            self.slow + self.fast,
+            self.count(),
             parts.join(", ")
         )
     }

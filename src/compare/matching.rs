@@ -236,7 +236,7 @@ fn outlier_notes((run, path): (&RunResults, &Path), which: &str) -> Option<Strin
         path.display(),
         first.workload_label(),
         first.device,
-        o.slow + o.fast,
+        o.count(),
         first.samples,
         o.max_over_median,
     ))

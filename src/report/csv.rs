@@ -158,7 +158,7 @@ impl Exporter for CsvExporter {
                 f.push(state.and_then(|s| s.cell_note()).unwrap_or_default());
                 // Samples from a second state of the machine (`outliers`): how many, how far.
                 let o = row.extra.outliers;
-                f.push(opt(o.map(|o| (o.slow + o.fast) as f64)));
+                f.push(opt(o.map(|o| o.count() as f64)));
                 f.push(opt(o.map(|o| o.max_over_median)));
                 debug_assert_eq!(f.len(), HEADER.len());
                 rows.push(f);

@@ -149,7 +149,7 @@ fn cell_spans(w: &merge::WorkloadRow, col: usize) -> Vec<Span> {
                         Span::Break,
                         text(format!(
                             "outliers: {} of {} samples, up to {:.2}x the p50",
-                            o.slow + o.fast,
+                            o.count(),
                             row.samples,
                             o.max_over_median
                         )),

@@ -83,7 +83,7 @@ pub fn outlier_warnings(run: &RunResults) -> Vec<String> {
                 d.id,
                 rows.len(),
                 worst.workload_label(),
-                o.slow + o.fast,
+                o.count(),
                 worst.samples,
                 o.max_over_median,
             ))
